@@ -1,0 +1,161 @@
+/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+#line 2079 "chapters/02-address-spaces.nw"
+#include <stdlib.h>
+#include "hmmwb.h"
+
+#line 1750 "chapters/02-address-spaces.nw"
+struct sim_map_census {
+    unsigned long first_pfn, nr;
+    int *mapped;                 /* entries that map each frame */
+    int *held;                   /* references held by shared objects */
+};
+#line 1812 "chapters/02-address-spaces.nw"
+static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
+{
+    unsigned long n = 0;
+
+    if (!table)
+        return 0;
+    for (int i = 0; i < PTRS_PER_PTE; i++) {
+        if (!table->entry[i])
+            continue;
+        n += level ? sim_count_entries((struct sim_pgtable *)table->entry[i], level - 1)
+                   : 1;
+    }
+    return n;
+}
+#line 1834 "chapters/02-address-spaces.nw"
+#define SIM_CENSUS_MAX_SHMEM 256
+static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
+static int sim_census_nr_seen;
+
+static void sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm)
+{
+    for (int i = 0; i < sim_census_nr_seen; i++)
+        if (sim_census_seen[i] == shm)
+            return;
+    if (sim_census_nr_seen == SIM_CENSUS_MAX_SHMEM) {
+        sim_invariant_failed("more than %d shared objects; not all counted",
+                             SIM_CENSUS_MAX_SHMEM);
+        return;
+    }
+    sim_census_seen[sim_census_nr_seen++] = shm;
+    pthread_mutex_lock(&shm->lock);
+    for (unsigned long i = 0; i < shm->nr_pages; i++) {
+        unsigned long pfn = shm->pages[i] ? page_to_pfn(shm->pages[i]) : 0;
+
+        if (pfn && pfn - census->first_pfn < census->nr)
+            census->held[pfn - census->first_pfn]++;
+    }
+    pthread_mutex_unlock(&shm->lock);
+}
+#line 1724 "chapters/02-address-spaces.nw"
+static int sim_check_vmas(struct mm_struct *mm)
+{
+    unsigned long prev_end = 0;
+    int bad = 0, n = 0;
+
+    for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next, n++) {
+        if (vma->vm_start >= vma->vm_end || vma->vm_start < prev_end ||
+            !PAGE_ALIGNED(vma->vm_start) || !PAGE_ALIGNED(vma->vm_end) ||
+            vma->vm_start < SIM_MMAP_MIN_ADDR || vma->vm_end > SIM_TASK_SIZE ||
+            vma->vm_mm != mm || (vma->vm_next && vma->vm_next->vm_prev != vma))
+            bad += sim_invariant_failed("mm %p: bad vma [%#lx, %#lx)", (void *)mm,
+                                        vma->vm_start, vma->vm_end);
+        prev_end = vma->vm_end;
+    }
+    if (n != mm->map_count)
+        bad += sim_invariant_failed("mm %p: %d vmas, map_count %d", (void *)mm, n,
+                                    mm->map_count);
+    return bad;
+}
+#line 1760 "chapters/02-address-spaces.nw"
+static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
+                                 struct vm_area_struct *vma, unsigned long addr, pte_t pte)
+{
+    unsigned long pfn = pte_pfn(pte);
+    struct page *page = pfn_to_page(pfn);
+
+    if (!page || page_ref_count(page) <= 0)
+        return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or bad frame",
+                                    (void *)mm, addr, pte);
+    if ((pte_write(pte) && (!(vma->vm_flags & VM_WRITE) || is_zero_pfn(pfn))) ||
+        (pte_protnone(pte) && (vma->vm_flags & VM_READ)))
+        return sim_invariant_failed("mm %p %#lx: entry %#lx disagrees with vma flags %#lx",
+                                    (void *)mm, addr, pte, vma->vm_flags);
+    if (!is_zero_pfn(pfn) && pfn - census->first_pfn < census->nr)
+        census->mapped[pfn - census->first_pfn]++;
+    return 0;
+}
+#line 1784 "chapters/02-address-spaces.nw"
+static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
+{
+    int bad = 0;
+    unsigned long nr_entries = 0;
+
+    for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next) {
+        for (unsigned long addr = vma->vm_start; addr < vma->vm_end;) {
+            pte_t *ptep = sim_pte_offset(mm, addr, false);
+
+            if (ptep && pte_present(*ptep))
+                bad += sim_check_present_pte(census, mm, vma, addr, *ptep);
+            if (ptep && !pte_none(*ptep))
+                nr_entries++;
+            addr = sim_next_pte_addr(ptep, addr);
+        }
+        if (vma->vm_shmem)
+            sim_census_shmem(census, vma->vm_shmem);
+    }
+    if (nr_entries != sim_count_entries(mm->pgd, SIM_PT_LEVELS - 1))
+        bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
+    return bad;
+}
+#line 1865 "chapters/02-address-spaces.nw"
+static int sim_check_census(struct sim_map_census *census)
+{
+    int bad = 0;
+
+    for (unsigned long i = 0; i < census->nr; i++) {
+        struct page *page = pfn_to_page(census->first_pfn + i);
+
+        if (page_mapcount(page) != census->mapped[i])
+            bad += sim_invariant_failed("pfn %#lx: mapcount %d, mapped by %d entries",
+                                        page_to_pfn(page), page_mapcount(page),
+                                        census->mapped[i]);
+        if (census->mapped[i] + census->held[i] > page_ref_count(page) &&
+            !PageReserved(page))
+            bad += sim_invariant_failed("pfn %#lx: refcount %d below %d mappings + %d held",
+                                        page_to_pfn(page), page_ref_count(page),
+                                        census->mapped[i], census->held[i]);
+    }
+    return bad;
+}
+
+int sim_check_address_spaces(void)
+{
+    struct sim_map_census census = { SIM_RAM_START_PFN, sim_nr_ram_pages(), NULL, NULL };
+    int bad = 0;
+
+    census.mapped = calloc(census.nr, sizeof(int));
+    census.held = calloc(census.nr, sizeof(int));
+    sim_census_nr_seen = 0;
+    pthread_mutex_lock(&sim_mm_list_lock);
+    for (struct mm_struct *mm = sim_mm_list; mm && census.mapped && census.held;
+         mm = mm->sim_next) {
+        if (!sim_mm_alive(mm))
+            continue;
+        mmap_read_lock(mm);
+        pthread_mutex_lock(&mm->page_table_lock);
+        bad += sim_check_vmas(mm) + sim_check_ptes(&census, mm);
+        pthread_mutex_unlock(&mm->page_table_lock);
+        mmap_read_unlock(mm);
+    }
+    pthread_mutex_unlock(&sim_mm_list_lock);
+    if (census.mapped && census.held)
+        bad += sim_check_census(&census);
+    else
+        bad += sim_invariant_failed("out of host memory for the census");
+    free(census.mapped);
+    free(census.held);
+    return bad;
+}

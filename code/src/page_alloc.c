@@ -1,0 +1,366 @@
+/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+#line 773 "chapters/01-physical-memory.nw"
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "page.h"
+
+#line 84 "chapters/01-physical-memory.nw"
+static atomic_ulong sim_warnings;
+
+void sim_warn(const char *func, const char *fmt, ...)
+{
+    va_list ap;
+
+    atomic_fetch_add(&sim_warnings, 1);
+    fprintf(stderr, "WARNING: %s: ", func);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+unsigned long sim_warn_count(void)
+{
+    return atomic_load(&sim_warnings);
+}
+#line 233 "chapters/01-physical-memory.nw"
+static struct sim_mem_section sim_sections[SIM_MAX_SECTIONS];
+static atomic_int sim_nr_sections;
+static pthread_mutex_t sim_sections_lock = PTHREAD_MUTEX_INITIALIZER;
+#line 244 "chapters/01-physical-memory.nw"
+struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages)
+{
+    struct sim_mem_section *sec = NULL;
+    void *data;
+    int n;
+
+    data = mmap(NULL, nr_pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (data == MAP_FAILED)
+        return NULL;
+    pthread_mutex_lock(&sim_sections_lock);
+    n = atomic_load_explicit(&sim_nr_sections, memory_order_relaxed);
+    if (n == SIM_MAX_SECTIONS)
+        goto out_unlock;
+    sec = &sim_sections[n];
+    sec->pages = calloc(nr_pages, sizeof(struct page));
+    if (!sec->pages) {
+        sec = NULL;
+        goto out_unlock;
+    }
+    sec->start_pfn = start_pfn;
+    sec->nr_pages = nr_pages;
+    sec->data = data;
+    for (unsigned long i = 0; i < nr_pages; i++)
+        sec->pages[i].pfn = start_pfn + i;
+    atomic_store_explicit(&sim_nr_sections, n + 1, memory_order_release);
+out_unlock:
+    pthread_mutex_unlock(&sim_sections_lock);
+    if (!sec)
+        munmap(data, nr_pages * PAGE_SIZE);
+    return sec;
+}
+#line 281 "chapters/01-physical-memory.nw"
+static struct sim_mem_section *sim_pfn_section(unsigned long pfn)
+{
+    int n = atomic_load_explicit(&sim_nr_sections, memory_order_acquire);
+
+    for (int i = 0; i < n; i++) {
+        struct sim_mem_section *sec = &sim_sections[i];
+
+        if (pfn >= sec->start_pfn && pfn - sec->start_pfn < sec->nr_pages)
+            return sec;
+    }
+    return NULL;
+}
+#line 301 "chapters/01-physical-memory.nw"
+struct page *pfn_to_page(unsigned long pfn)
+{
+    struct sim_mem_section *sec = sim_pfn_section(pfn);
+
+    return sec ? &sec->pages[pfn - sec->start_pfn] : NULL;
+}
+
+unsigned long page_to_pfn(const struct page *page)
+{
+    return page->pfn;
+}
+
+void *sim_page_address(struct page *page)
+{
+    struct sim_mem_section *sec;
+
+    if (!page)
+        return NULL;
+    sec = sim_pfn_section(page->pfn);
+    if (SIM_WARN(!sec, "page %p belongs to no section", (void *)page))
+        return NULL;
+    return sec->data + (page->pfn - sec->start_pfn) * PAGE_SIZE;
+}
+#line 344 "chapters/01-physical-memory.nw"
+static unsigned long sim_ram_pages = SIM_RAM_DEFAULT_PAGES;
+static struct sim_mem_section *sim_ram;
+static pthread_once_t sim_boot_once = PTHREAD_ONCE_INIT;
+static atomic_bool sim_booted;
+
+static void sim_boot(void)
+{
+    sim_ram = sim_add_section(SIM_RAM_START_PFN, sim_ram_pages);
+    if (!sim_ram) {
+        fprintf(stderr, "hmmwb: cannot reserve %lu pages of simulated RAM\n",
+                sim_ram_pages);
+        abort();
+    }
+    atomic_store(&sim_booted, true);
+}
+
+static void sim_boot_once_only(void)
+{
+    pthread_once(&sim_boot_once, sim_boot);
+}
+#line 371 "chapters/01-physical-memory.nw"
+int sim_ram_configure(unsigned long nr_pages)
+{
+    if (nr_pages == 0 || nr_pages > SIM_RAM_MAX_PAGES)
+        return -EINVAL;
+    if (atomic_load(&sim_booted))
+        return -EBUSY;
+    sim_ram_pages = nr_pages;
+    sim_boot_once_only();
+    return sim_ram->nr_pages == nr_pages ? 0 : -EBUSY;
+}
+
+unsigned long sim_nr_ram_pages(void)
+{
+    sim_boot_once_only();
+    return sim_ram->nr_pages;
+}
+#line 401 "chapters/01-physical-memory.nw"
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct page *free_list;           /* frames freed at least once */
+static unsigned long never_used_next;    /* index of the next fresh frame */
+static unsigned long nr_free_listed;     /* length of free_list */
+#line 408 "chapters/01-physical-memory.nw"
+static struct page *sim_take_free_frame(void)
+{
+    struct page *page = NULL;
+
+    pthread_mutex_lock(&zone_lock);
+    if (free_list) {
+        page = free_list;
+        free_list = page->free_next;
+        nr_free_listed--;
+    } else if (never_used_next < sim_ram->nr_pages) {
+        page = &sim_ram->pages[never_used_next++];
+    }
+    if (page) {
+        page->free_next = NULL;
+        atomic_store(&page->flags, 0);
+    }
+    pthread_mutex_unlock(&zone_lock);
+    return page;
+}
+#line 435 "chapters/01-physical-memory.nw"
+struct page *alloc_page(void)
+{
+    struct page *page;
+
+    sim_boot_once_only();
+    page = sim_take_free_frame();
+    if (!page)
+        return NULL;
+    memset(sim_page_address(page), 0, PAGE_SIZE);
+    atomic_store(&page->_mapcount, 0);
+    atomic_store(&page->_refcount, 1);
+    return page;
+}
+#line 455 "chapters/01-physical-memory.nw"
+static void sim_free_frame(struct page *page)
+{
+
+    pthread_mutex_lock(&zone_lock);
+    atomic_store(&page->flags, 1UL << PG_buddy);
+    page->free_next = free_list;
+    free_list = page;
+    nr_free_listed++;
+    pthread_mutex_unlock(&zone_lock);
+}
+#line 477 "chapters/01-physical-memory.nw"
+static atomic_ulong nr_reserved;
+
+void sim_page_reserve(struct page *page)
+{
+    if (!(atomic_fetch_or(&page->flags, 1UL << PG_reserved) & (1UL << PG_reserved)))
+        atomic_fetch_add(&nr_reserved, 1);
+}
+#line 490 "chapters/01-physical-memory.nw"
+unsigned long sim_nr_free_pages(void)
+{
+    unsigned long n;
+
+    sim_boot_once_only();
+    pthread_mutex_lock(&zone_lock);
+    n = nr_free_listed + (sim_ram->nr_pages - never_used_next);
+    pthread_mutex_unlock(&zone_lock);
+    return n;
+}
+
+unsigned long sim_nr_pages_in_use(void)
+{
+    return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
+}
+#line 517 "chapters/01-physical-memory.nw"
+void get_page(struct page *page)
+{
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    if (SIM_WARN(atomic_fetch_add(&page->_refcount, 1) <= 0,
+                 "pfn %#lx had no reference", page->pfn))
+        atomic_fetch_sub(&page->_refcount, 1);
+}
+
+void put_page(struct page *page)
+{
+    int old;
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    old = atomic_load(&page->_refcount);
+    do {
+        if (SIM_WARN(old <= 0, "pfn %#lx: refcount underflow", page->pfn))
+            return;
+    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old - 1));
+    if (old == 1 && !PageReserved(page))
+        sim_free_frame(page);
+}
+#line 555 "chapters/01-physical-memory.nw"
+#define SIM_PAGE_WAIT_TABLE_SIZE 64
+
+struct sim_page_waitqueue {
+    pthread_mutex_t lock;
+    pthread_cond_t wait;
+};
+
+static struct sim_page_waitqueue sim_page_wait_table[SIM_PAGE_WAIT_TABLE_SIZE];
+static pthread_once_t sim_page_wait_once = PTHREAD_ONCE_INIT;
+
+static void sim_page_wait_init(void)
+{
+    for (int i = 0; i < SIM_PAGE_WAIT_TABLE_SIZE; i++) {
+        pthread_mutex_init(&sim_page_wait_table[i].lock, NULL);
+        pthread_cond_init(&sim_page_wait_table[i].wait, NULL);
+    }
+}
+
+static struct sim_page_waitqueue *sim_page_waitqueue(const struct page *page)
+{
+    pthread_once(&sim_page_wait_once, sim_page_wait_init);
+    return &sim_page_wait_table[((uintptr_t)page / sizeof(*page)) %
+                                SIM_PAGE_WAIT_TABLE_SIZE];
+}
+#line 587 "chapters/01-physical-memory.nw"
+static bool sim_page_test_and_set_locked(struct page *page)
+{
+    return atomic_fetch_or(&page->flags, 1UL << PG_locked) & (1UL << PG_locked);
+}
+
+bool trylock_page(struct page *page)
+{
+    if (SIM_WARN(!page, "NULL page"))
+        return false;
+    return !sim_page_test_and_set_locked(page);
+}
+
+void lock_page(struct page *page)
+{
+    struct sim_page_waitqueue *wq;
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    wq = sim_page_waitqueue(page);
+    pthread_mutex_lock(&wq->lock);
+    while (sim_page_test_and_set_locked(page))
+        pthread_cond_wait(&wq->wait, &wq->lock);
+    pthread_mutex_unlock(&wq->lock);
+}
+
+void unlock_page(struct page *page)
+{
+    struct sim_page_waitqueue *wq;
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    wq = sim_page_waitqueue(page);
+    pthread_mutex_lock(&wq->lock);
+    if (!SIM_WARN(!PageLocked(page), "pfn %#lx is not locked", page->pfn))
+        atomic_fetch_and(&page->flags, ~(1UL << PG_locked));
+    pthread_cond_broadcast(&wq->wait);
+    pthread_mutex_unlock(&wq->lock);
+}
+#line 695 "chapters/01-physical-memory.nw"
+int sim_invariant_failed(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("invariant: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+#line 649 "chapters/01-physical-memory.nw"
+static int sim_check_frame(struct page *page, bool listed)
+{
+    int bad = 0;
+    int ref = page_ref_count(page), map = page_mapcount(page);
+    bool buddy = sim_page_test_flag(page, PG_buddy);
+
+    if (listed && (!buddy || ref || map || PageLocked(page)))
+        bad += sim_invariant_failed("free pfn %#lx: buddy %d ref %d map %d locked %d",
+                                    page->pfn, buddy, ref, map, PageLocked(page));
+    if (!listed && buddy)
+        bad += sim_invariant_failed("pfn %#lx marked free but not listed", page->pfn);
+    if (ref < 0 || map < 0 || map > ref)
+        bad += sim_invariant_failed("pfn %#lx: ref %d map %d", page->pfn, ref, map);
+    return bad;
+}
+#line 670 "chapters/01-physical-memory.nw"
+static int sim_check_physical_memory(void)
+{
+    unsigned long n = sim_ram->nr_pages, listed = 0;
+    bool *on_list = calloc(n, sizeof(bool));
+    int bad = 0;
+
+    if (!on_list)
+        return sim_invariant_failed("out of host memory");
+    pthread_mutex_lock(&zone_lock);
+    for (struct page *p = free_list; p && listed <= n; p = p->free_next, listed++)
+        on_list[p - sim_ram->pages] = true;
+    if (listed != nr_free_listed)
+        bad += sim_invariant_failed("free list holds %lu frames, counter says %lu",
+                                    listed, nr_free_listed);
+    for (unsigned long i = 0; i < never_used_next; i++)
+        bad += sim_check_frame(&sim_ram->pages[i], on_list[i]);
+    pthread_mutex_unlock(&zone_lock);
+    free(on_list);
+    return bad;
+}
+#line 711 "chapters/01-physical-memory.nw"
+int sim_check_invariants(void)
+{
+    int bad = 0;
+
+    sim_boot_once_only();
+    bad += sim_check_physical_memory();
+#line 1919 "chapters/02-address-spaces.nw"
+    bad += sim_check_address_spaces();
+#line 718 "chapters/01-physical-memory.nw"
+    if (sim_warn_count())
+        bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());
+    return bad;
+}
