@@ -255,7 +255,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
     while (addr < end) {
         struct vm_area_struct *vma = vma_lookup(mm, addr);
 
-        if (!vma || !(vma->vm_flags & need))
+        if (!vma || (vma->vm_flags & need) != need)
             return false;
         addr = vma->vm_end;
     }
