@@ -91,7 +91,7 @@ struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long n
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #line 636 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 1923 "chapters/02-address-spaces.nw"
+#line 1926 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 
 #line 767 "chapters/01-physical-memory.nw"

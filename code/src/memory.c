@@ -1,11 +1,11 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2035 "chapters/02-address-spaces.nw"
+#line 2038 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 260 "chapters/02-address-spaces.nw"
+#line 263 "chapters/02-address-spaces.nw"
 static struct page *sim_zero_page_ptr;
 static pthread_once_t sim_zero_page_once = PTHREAD_ONCE_INIT;
 
@@ -29,7 +29,7 @@ bool is_zero_pfn(unsigned long pfn)
 {
     return pfn == page_to_pfn(sim_zero_page());
 }
-#line 366 "chapters/02-address-spaces.nw"
+#line 369 "chapters/02-address-spaces.nw"
 static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long index)
 {
     struct page *page;
@@ -45,9 +45,9 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2042 "chapters/02-address-spaces.nw"
+#line 2045 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
-#line 810 "chapters/02-address-spaces.nw"
+#line 813 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
                            unsigned int flags)
 {
@@ -64,11 +64,11 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2044 "chapters/02-address-spaces.nw"
+#line 2047 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
 static vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
-#line 829 "chapters/02-address-spaces.nw"
+#line 832 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -91,9 +91,9 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2048 "chapters/02-address-spaces.nw"
+#line 2051 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
-#line 863 "chapters/02-address-spaces.nw"
+#line 866 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -119,7 +119,7 @@ static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 895 "chapters/02-address-spaces.nw"
+#line 898 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -138,7 +138,7 @@ static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
     return 0;
 }
-#line 922 "chapters/02-address-spaces.nw"
+#line 925 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -150,9 +150,9 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
     (void)entry;
     return VM_FAULT_SIGBUS;
 }
-#line 2052 "chapters/02-address-spaces.nw"
+#line 2055 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
-#line 949 "chapters/02-address-spaces.nw"
+#line 952 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -170,7 +170,7 @@ static vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 977 "chapters/02-address-spaces.nw"
+#line 980 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -191,7 +191,7 @@ static vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
     pthread_mutex_lock(&mm->page_table_lock);
     ptep = sim_pte_offset(mm, vmf->address, false);
     if (ptep && *ptep == vmf->orig_pte) {
-#line 1014 "chapters/02-address-spaces.nw"
+#line 1017 "chapters/02-address-spaces.nw"
         if (vmf->page) {
             atomic_fetch_sub(&vmf->page->_mapcount, 1);
             put_page(vmf->page);
@@ -200,7 +200,7 @@ static vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
         *ptep = pfn_pte(page_to_pfn(new_page),
                         _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY);
         new_page = NULL;
-#line 998 "chapters/02-address-spaces.nw"
+#line 1001 "chapters/02-address-spaces.nw"
     }
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
@@ -210,7 +210,7 @@ static vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
         put_page(vmf->page);
     return 0;
 }
-#line 1033 "chapters/02-address-spaces.nw"
+#line 1036 "chapters/02-address-spaces.nw"
 static bool sim_try_access(struct mm_struct *mm, unsigned long addr, void *buf,
                            size_t len, bool write)
 {
@@ -246,7 +246,7 @@ static int sim_access_page(struct vm_area_struct *vma, unsigned long addr, void 
     }
     return 0;
 }
-#line 1077 "chapters/02-address-spaces.nw"
+#line 1080 "chapters/02-address-spaces.nw"
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
                           unsigned long need)
 {
@@ -261,7 +261,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
     }
     return true;
 }
-#line 1099 "chapters/02-address-spaces.nw"
+#line 1102 "chapters/02-address-spaces.nw"
 static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
                       unsigned long len, bool write)
 {

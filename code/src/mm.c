@@ -1,14 +1,16 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2011 "chapters/02-address-spaces.nw"
+#line 2014 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 187 "chapters/02-address-spaces.nw"
+#line 188 "chapters/02-address-spaces.nw"
 pte_t *sim_pte_offset(struct mm_struct *mm, unsigned long addr, bool alloc)
 {
     struct sim_pgtable *table = mm->pgd;
 
+    if (!table)
+        return NULL;
     for (int level = SIM_PT_LEVELS - 1; level > 0; level--) {
         unsigned long *slot = &table->entry[sim_pt_index(addr, level)];
 
@@ -23,7 +25,7 @@ pte_t *sim_pte_offset(struct mm_struct *mm, unsigned long addr, bool alloc)
     }
     return &table->entry[sim_pt_index(addr, 0)];
 }
-#line 211 "chapters/02-address-spaces.nw"
+#line 214 "chapters/02-address-spaces.nw"
 static void sim_free_pgtable(struct sim_pgtable *table, int level)
 {
     if (level > 0)
@@ -32,7 +34,7 @@ static void sim_free_pgtable(struct sim_pgtable *table, int level)
                 sim_free_pgtable((struct sim_pgtable *)table->entry[i], level - 1);
     free(table);
 }
-#line 237 "chapters/02-address-spaces.nw"
+#line 240 "chapters/02-address-spaces.nw"
 pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
 {
     pte_t *ptep, pte = 0;
@@ -44,7 +46,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
     pthread_mutex_unlock(&mm->page_table_lock);
     return pte;
 }
-#line 415 "chapters/02-address-spaces.nw"
+#line 418 "chapters/02-address-spaces.nw"
 void mmap_read_lock(struct mm_struct *mm)
 {
     pthread_rwlock_rdlock(&mm->mmap_lock);
@@ -64,7 +66,7 @@ void mmap_write_unlock(struct mm_struct *mm)
 {
     pthread_rwlock_unlock(&mm->mmap_lock);
 }
-#line 440 "chapters/02-address-spaces.nw"
+#line 443 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_list;
 pthread_mutex_t sim_mm_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -89,10 +91,10 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2020 "chapters/02-address-spaces.nw"
+#line 2023 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
-#line 470 "chapters/02-address-spaces.nw"
+#line 473 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_alloc(void)
 {
     struct mm_struct *mm = calloc(1, sizeof(*mm));
@@ -121,7 +123,7 @@ struct mm_struct *sim_mm_create(void)
 {
     return sim_mm_alloc();
 }
-#line 508 "chapters/02-address-spaces.nw"
+#line 511 "chapters/02-address-spaces.nw"
 void mmgrab(struct mm_struct *mm)
 {
     if (!SIM_WARN(!mm, "NULL mm"))
@@ -170,7 +172,7 @@ bool sim_mm_alive(struct mm_struct *mm)
 {
     return mm && atomic_load(&mm->mm_users) > 0;
 }
-#line 562 "chapters/02-address-spaces.nw"
+#line 565 "chapters/02-address-spaces.nw"
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
@@ -179,7 +181,7 @@ static void sim_mm_free(struct mm_struct *mm)
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
 }
-#line 332 "chapters/02-address-spaces.nw"
+#line 335 "chapters/02-address-spaces.nw"
 struct sim_shmem *sim_shmem_create(unsigned long nr_pages)
 {
     struct sim_shmem *shm = calloc(1, sizeof(*shm));
@@ -208,7 +210,7 @@ void sim_shmem_put(struct sim_shmem *shm)
     free(shm->pages);
     free(shm);
 }
-#line 731 "chapters/02-address-spaces.nw"
+#line 734 "chapters/02-address-spaces.nw"
 static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
     pte_t pte = *ptep;
@@ -227,7 +229,7 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
 }
-#line 755 "chapters/02-address-spaces.nw"
+#line 758 "chapters/02-address-spaces.nw"
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
     struct mm_struct *mm = vma->vm_mm;
@@ -242,7 +244,7 @@ void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
     }
     pthread_mutex_unlock(&mm->page_table_lock);
 }
-#line 1142 "chapters/02-address-spaces.nw"
+#line 1145 "chapters/02-address-spaces.nw"
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 {
     if (!mm)
@@ -253,7 +255,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 1158 "chapters/02-address-spaces.nw"
+#line 1161 "chapters/02-address-spaces.nw"
 void sim_vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
     struct vm_area_struct *prev = NULL, *next = mm->mmap;
@@ -289,7 +291,7 @@ void sim_vma_free(struct vm_area_struct *vma)
     sim_shmem_put(vma->vm_shmem);
     free(vma);
 }
-#line 1200 "chapters/02-address-spaces.nw"
+#line 1203 "chapters/02-address-spaces.nw"
 static int sim_split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
                          unsigned long addr)
 {
@@ -315,7 +317,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 1685 "chapters/02-address-spaces.nw"
+#line 1688 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

@@ -1,15 +1,15 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2079 "chapters/02-address-spaces.nw"
+#line 2082 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1750 "chapters/02-address-spaces.nw"
+#line 1753 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 1812 "chapters/02-address-spaces.nw"
+#line 1815 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,7 +24,7 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 1834 "chapters/02-address-spaces.nw"
+#line 1837 "chapters/02-address-spaces.nw"
 #define SIM_CENSUS_MAX_SHMEM 256
 static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
 static int sim_census_nr_seen;
@@ -49,7 +49,7 @@ static void sim_census_shmem(struct sim_map_census *census, struct sim_shmem *sh
     }
     pthread_mutex_unlock(&shm->lock);
 }
-#line 1724 "chapters/02-address-spaces.nw"
+#line 1727 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -69,7 +69,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 1760 "chapters/02-address-spaces.nw"
+#line 1763 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -87,7 +87,7 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
         census->mapped[pfn - census->first_pfn]++;
     return 0;
 }
-#line 1784 "chapters/02-address-spaces.nw"
+#line 1787 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -110,7 +110,7 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 1865 "chapters/02-address-spaces.nw"
+#line 1868 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;
