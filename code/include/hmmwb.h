@@ -1,14 +1,14 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 807 "chapters/01-physical-memory.nw"
+#line 835 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
 
-#line 816 "chapters/01-physical-memory.nw"
+#line 844 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2006 "chapters/02-address-spaces.nw"
+#line 2008 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 
-#line 812 "chapters/01-physical-memory.nw"
+#line 840 "chapters/01-physical-memory.nw"
 #endif

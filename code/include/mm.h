@@ -1,5 +1,5 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1979 "chapters/02-address-spaces.nw"
+#line 1981 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -226,6 +226,8 @@ void sim_vma_free(struct vm_area_struct *vma);
 int sim_split_at(struct mm_struct *mm, unsigned long addr);
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
                           unsigned long need);
+vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
+vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
 #line 229 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
 {
@@ -234,5 +236,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2002 "chapters/02-address-spaces.nw"
+#line 2004 "chapters/02-address-spaces.nw"
 #endif

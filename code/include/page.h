@@ -1,5 +1,5 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 753 "chapters/01-physical-memory.nw"
+#line 761 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
 
@@ -89,10 +89,13 @@ unsigned long sim_nr_pages_in_use(void);
 void sim_page_reserve(struct page *page);
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages);
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#line 756 "chapters/01-physical-memory.nw"
+void sim_free_frame(struct page *page);
+int sim_check_frame(struct page *page, bool listed);
 #line 636 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
 #line 1926 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 
-#line 767 "chapters/01-physical-memory.nw"
+#line 776 "chapters/01-physical-memory.nw"
 #endif

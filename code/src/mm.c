@@ -1,30 +1,9 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2014 "chapters/02-address-spaces.nw"
+#line 2016 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 188 "chapters/02-address-spaces.nw"
-pte_t *sim_pte_offset(struct mm_struct *mm, unsigned long addr, bool alloc)
-{
-    struct sim_pgtable *table = mm->pgd;
-
-    if (!table)
-        return NULL;
-    for (int level = SIM_PT_LEVELS - 1; level > 0; level--) {
-        unsigned long *slot = &table->entry[sim_pt_index(addr, level)];
-
-        if (!*slot) {
-            if (!alloc)
-                return NULL;
-            *slot = (unsigned long)calloc(1, sizeof(struct sim_pgtable));
-            if (!*slot)
-                return NULL;
-        }
-        table = (struct sim_pgtable *)*slot;
-    }
-    return &table->entry[sim_pt_index(addr, 0)];
-}
 #line 214 "chapters/02-address-spaces.nw"
 static void sim_free_pgtable(struct sim_pgtable *table, int level)
 {
@@ -91,7 +70,7 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2023 "chapters/02-address-spaces.nw"
+#line 2024 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
 #line 473 "chapters/02-address-spaces.nw"

@@ -1,5 +1,5 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 773 "chapters/01-physical-memory.nw"
+#line 782 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,7 +179,7 @@ struct page *alloc_page(void)
     return page;
 }
 #line 455 "chapters/01-physical-memory.nw"
-static void sim_free_frame(struct page *page)
+void sim_free_frame(struct page *page)
 {
 
     pthread_mutex_lock(&zone_lock);
@@ -213,94 +213,6 @@ unsigned long sim_nr_pages_in_use(void)
 {
     return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
 }
-#line 517 "chapters/01-physical-memory.nw"
-void get_page(struct page *page)
-{
-    if (SIM_WARN(!page, "NULL page"))
-        return;
-    if (SIM_WARN(atomic_fetch_add(&page->_refcount, 1) <= 0,
-                 "pfn %#lx had no reference", page->pfn))
-        atomic_fetch_sub(&page->_refcount, 1);
-}
-
-void put_page(struct page *page)
-{
-    int old;
-
-    if (SIM_WARN(!page, "NULL page"))
-        return;
-    old = atomic_load(&page->_refcount);
-    do {
-        if (SIM_WARN(old <= 0, "pfn %#lx: refcount underflow", page->pfn))
-            return;
-    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old - 1));
-    if (old == 1 && !PageReserved(page))
-        sim_free_frame(page);
-}
-#line 555 "chapters/01-physical-memory.nw"
-#define SIM_PAGE_WAIT_TABLE_SIZE 64
-
-struct sim_page_waitqueue {
-    pthread_mutex_t lock;
-    pthread_cond_t wait;
-};
-
-static struct sim_page_waitqueue sim_page_wait_table[SIM_PAGE_WAIT_TABLE_SIZE];
-static pthread_once_t sim_page_wait_once = PTHREAD_ONCE_INIT;
-
-static void sim_page_wait_init(void)
-{
-    for (int i = 0; i < SIM_PAGE_WAIT_TABLE_SIZE; i++) {
-        pthread_mutex_init(&sim_page_wait_table[i].lock, NULL);
-        pthread_cond_init(&sim_page_wait_table[i].wait, NULL);
-    }
-}
-
-static struct sim_page_waitqueue *sim_page_waitqueue(const struct page *page)
-{
-    pthread_once(&sim_page_wait_once, sim_page_wait_init);
-    return &sim_page_wait_table[((uintptr_t)page / sizeof(*page)) %
-                                SIM_PAGE_WAIT_TABLE_SIZE];
-}
-#line 587 "chapters/01-physical-memory.nw"
-static bool sim_page_test_and_set_locked(struct page *page)
-{
-    return atomic_fetch_or(&page->flags, 1UL << PG_locked) & (1UL << PG_locked);
-}
-
-bool trylock_page(struct page *page)
-{
-    if (SIM_WARN(!page, "NULL page"))
-        return false;
-    return !sim_page_test_and_set_locked(page);
-}
-
-void lock_page(struct page *page)
-{
-    struct sim_page_waitqueue *wq;
-
-    if (SIM_WARN(!page, "NULL page"))
-        return;
-    wq = sim_page_waitqueue(page);
-    pthread_mutex_lock(&wq->lock);
-    while (sim_page_test_and_set_locked(page))
-        pthread_cond_wait(&wq->wait, &wq->lock);
-    pthread_mutex_unlock(&wq->lock);
-}
-
-void unlock_page(struct page *page)
-{
-    struct sim_page_waitqueue *wq;
-
-    if (SIM_WARN(!page, "NULL page"))
-        return;
-    wq = sim_page_waitqueue(page);
-    pthread_mutex_lock(&wq->lock);
-    if (!SIM_WARN(!PageLocked(page), "pfn %#lx is not locked", page->pfn))
-        atomic_fetch_and(&page->flags, ~(1UL << PG_locked));
-    pthread_cond_broadcast(&wq->wait);
-    pthread_mutex_unlock(&wq->lock);
-}
 #line 695 "chapters/01-physical-memory.nw"
 int sim_invariant_failed(const char *fmt, ...)
 {
@@ -312,22 +224,6 @@ int sim_invariant_failed(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return 1;
-}
-#line 649 "chapters/01-physical-memory.nw"
-static int sim_check_frame(struct page *page, bool listed)
-{
-    int bad = 0;
-    int ref = page_ref_count(page), map = page_mapcount(page);
-    bool buddy = sim_page_test_flag(page, PG_buddy);
-
-    if (listed && (!buddy || ref || map || PageLocked(page)))
-        bad += sim_invariant_failed("free pfn %#lx: buddy %d ref %d map %d locked %d",
-                                    page->pfn, buddy, ref, map, PageLocked(page));
-    if (!listed && buddy)
-        bad += sim_invariant_failed("pfn %#lx marked free but not listed", page->pfn);
-    if (ref < 0 || map < 0 || map > ref)
-        bad += sim_invariant_failed("pfn %#lx: ref %d map %d", page->pfn, ref, map);
-    return bad;
 }
 #line 670 "chapters/01-physical-memory.nw"
 static int sim_check_physical_memory(void)
