@@ -62,6 +62,7 @@ tools:
 ## tangle: rewrite code/ from the chapters (only files whose content changed)
 tangle:
 	@tools/tangle.sh code $(CHAPTERS)
+	@tools/solutions.sh write
 
 ## check-sync: fail if code/ differs from a fresh tangle, or a chunk is never used
 check-sync:
@@ -71,7 +72,8 @@ check-sync:
 	    diff -r "$$tmp" code | head -n 20; \
 	    echo "check-sync: code/ is out of date: run 'make tangle' and commit code/"; exit 1; \
 	fi; \
-	echo "check-sync: code/ matches the chapters"
+	tools/solutions.sh check; \
+	echo "check-sync: code/ and the exercises' solutions match the chapters"
 
 # ---------------------------------------------------------------------------
 # Libraries.  build/lib from code/; build/chNN from chapters 00..NN alone.
@@ -143,6 +145,7 @@ else
 check: tools check-sync
 	@$(MAKE) check-book
 	@for n in $(CODE_NUMS); do $(MAKE) prefix-tests CHAPTER=$$n; done
+	@$(MAKE) grade-solutions check-starters check-grader
 endif
 
 # ---------------------------------------------------------------------------
@@ -202,11 +205,39 @@ coverage: tools tangle
 	@echo "coverage: report in build/coverage/index.html"
 
 # ---------------------------------------------------------------------------
+# Exercises and grading.
+
+## grade SUBMISSION=DIR: grade DIR/chNN-slug/NAME/ files (default: the starters)
+grade: libs
+	@$(PYTHON) tools/grade.py $(if $(SUBMISSION),--submission $(SUBMISSION),--starters)
+
+## grade-solutions: grade every reference solution; fails below 100 %
+grade-solutions: libs
+	@$(PYTHON) tools/grade.py --solutions --expect full --out build/grade-solutions
+
+## check-starters: grade every starter; fails if one scores 100 % (its tests cannot fail)
+check-starters: libs
+	@$(PYTHON) tools/grade.py --starters --expect partial --out build/grade-starters >/dev/null
+	@echo "check-starters: every starter scores below full marks"
+
+## check-grader: grade the hostile submissions in tests/grading/ and check the verdicts
+check-grader: libs
+	@$(PYTHON) tools/test_grader.py
+
+## handout: build/handout.tar.gz for students (everything but the solutions)
+handout: tangle
+	@mkdir -p build
+	@git ls-files -co --exclude-standard | grep -v '^exercises/.*/solution/' | grep -v '^tests/grading/' \
+	    | tar -czf build/handout.tar.gz --transform 's,^,hmm-workbook/,' -T -
+	@echo "handout: build/handout.tar.gz ($$(tar -tzf build/handout.tar.gz | wc -l) files, no solutions)"
+
+# ---------------------------------------------------------------------------
 ## clean: remove build/
 clean:
 	rm -rf build
 
 .PHONY: all help tools tangle check-sync lib libs prefix-tangle prefix-lib prefix-tests \
-        check check-asan check-tsan check-valgrind coverage clean
+        check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
+        check-starters check-grader handout
 
 -include book/book.mk

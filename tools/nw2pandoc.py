@@ -325,14 +325,15 @@ def resolve(book):
         book.parts_of.setdefault(c.name, []).append(c)
     # identifiers: the first defining chunk and the place in it
     book.ident_target = {}       # ident -> (chunk, anchor id or None)
-    book.ident_site = {}         # (chunk label, line, seg) -> ident
     for ident, label, defs, uses in book.ident_index:
         chunk = book.by_label.get(label)
         if chunk is None:
             continue
         site = find_def_site(chunk, ident)
         if site is not None:
-            book.ident_site[(chunk.label,) + site] = ident
+            li, si = site
+            seg = chunk.lines[li][si]
+            chunk.lines[li][si] = ("iddef",) + seg[1:]
             book.ident_target[ident] = (chunk, ident_id(ident))
         else:
             book.ident_target[ident] = (chunk, None)
@@ -552,8 +553,8 @@ def normalize_lines(lines):
             if seg[0] == "t":
                 t, col = expand_tabs(seg[1], col)
                 line.append(("t", t))
-            elif seg[0] == "id":
-                line.append(("id", seg[1], seg[2], seg[1]))
+            elif seg[0] in ("id", "iddef"):
+                line.append((seg[0], seg[1], seg[2], seg[1]))
                 col += len(seg[1])
             elif seg[0] == "use":
                 line.append(seg)
@@ -563,7 +564,7 @@ def normalize_lines(lines):
         out.append(line)
 
     def visible(line):
-        return any(s[0] in ("id", "use") or (s[0] == "t" and s[1].strip())
+        return any(s[0] in ("id", "iddef", "use") or (s[0] == "t" and s[1].strip())
                    for s in line)
 
     def indent(line):
@@ -630,12 +631,6 @@ def href_from(page, chunk, anchor=None):
 def render_code_html(book, chunk):
     page = chunk.chapter.page
     lines = normalize_lines(chunk.lines)
-    # map back the defining sites (line index may move after trimming)
-    sites = {}
-    for (label, li, si), ident in book.ident_site.items():
-        if label == chunk.label:
-            sites[ident] = True
-    placed = set()
     state = {}
     out = []
     for line in lines:
@@ -643,7 +638,7 @@ def render_code_html(book, chunk):
         for s in line:
             if s[0] == "t":
                 text.append(s[1])
-            elif s[0] == "id":
+            elif s[0] in ("id", "iddef"):
                 text.append(s[3])
             elif s[0] == "use":
                 text.append("\x00")
@@ -654,7 +649,6 @@ def render_code_html(book, chunk):
                 classes[i] = cls
         pos = 0
         html_parts = []
-        defined_here = [s[1] for s in line if s[0] == "defn"]
         for s in line:
             if s[0] == "defn":
                 continue
@@ -665,17 +659,10 @@ def render_code_html(book, chunk):
             t = s[1] if s[0] == "t" else s[3]
             inner = classed(t, classes[pos:pos + len(t)])
             pos += len(t)
-            if s[0] == "id":
+            if s[0] in ("id", "iddef"):
                 ident = s[1]
                 target = book.ident_target.get(ident)
-                is_def = (target is not None and target[0] is chunk
-                          and target[1] is not None and ident not in placed
-                          and (ident in defined_here or
-                               not any(ident in [x[1] for x in l
-                                                 if x[0] == "defn"]
-                                       for l in lines)))
-                if is_def:
-                    placed.add(ident)
+                if s[0] == "iddef" and target is not None:
                     html_parts.append(
                         '<a class="ident def" id="%s" href="identifier-index.html#%s"'
                         ' title="Definition of %s (see the index for uses)">%s</a>'
@@ -692,10 +679,7 @@ def render_code_html(book, chunk):
             else:
                 html_parts.append(inner)
         out.append("".join(html_parts))
-    # identifiers whose defining site was not rendered (e.g. @ %def only)
-    missing = [i for i, t in book.ident_target.items()
-               if t[0] is chunk and t[1] is not None and i not in placed]
-    return "\n".join(out), missing
+    return "\n".join(out)
 
 
 def classed(text, classes):
@@ -763,7 +747,7 @@ def chunk_meta(book, chunk, fmt):
 
 def render_chunk_html(book, chunk):
     page = chunk.chapter.page
-    code, missing = render_code_html(book, chunk)
+    code = render_code_html(book, chunk)
     op = "\u2261" if chunk.part == 1 else "+\u2261"
     nav = []
     prev = book.by_label.get(chunk.prevdef) if chunk.prevdef else None
@@ -775,17 +759,15 @@ def render_chunk_html(book, chunk):
         nav.append('<a class="next-part" href="%s" title="Next part: %s">'
                    '\u25bc</a>' % (attr(href_from(page, nxt)), nxt.number))
     meta = chunk_meta(book, chunk, "html")
-    extra_ids = "".join('<span id="%s"></span>' % attr(ident_id(i))
-                        for i in missing)
     h = []
     h.append('<div class="chunk%s" id="%s">' % (
         " chunk-file" if chunk.notused and is_file_name(chunk.name) else "",
         attr(chunk.anchor)))
-    h.append('<div class="chunk-head">%s<a class="chunk-title" href="#%s">'
+    h.append('<div class="chunk-head"><a class="chunk-title" href="#%s">'
              '\u27e8<span class="chunk-name">%s</span> '
              '<span class="chunk-num">%s</span>\u27e9<span class="chunk-op">%s'
              '</span></a>%s</div>'
-             % (extra_ids, attr(chunk.anchor), name_html(chunk.name),
+             % (attr(chunk.anchor), name_html(chunk.name),
                 chunk.number, op,
                 ('<span class="chunk-nav">%s</span>' % " ".join(nav))
                 if nav else ""))
@@ -808,7 +790,7 @@ def render_chunk_latex(book, chunk):
         for s in line:
             if s[0] == "t":
                 parts.append(s[1])
-            elif s[0] == "id":
+            elif s[0] in ("id", "iddef"):
                 parts.append(s[3])
             elif s[0] == "use":
                 target = chunk_by_ref(book, s[2]) or book.first_part.get(s[1])
