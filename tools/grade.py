@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-g", "-O1", "-pthread"]
-TEST_TIMEOUT = os.environ.get("GRADE_TEST_TIMEOUT", "2")
+TEST_TIMEOUT = os.environ.get("GRADE_TEST_TIMEOUT", "5")          # tests without their own
+TIMEOUT_MULTIPLIER = os.environ.get("GRADE_TIMEOUT_MULTIPLIER", "1")  # scales every timeout
 OUTER_TIMEOUT = int(os.environ.get("GRADE_OUTER_TIMEOUT", "120"))
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 DIFFICULTY = {"1": "①", "2": "②", "3": "③"}
@@ -174,6 +175,7 @@ def run(ex, program, work):
     for f in (xml, tap):
         f.unlink(missing_ok=True)
     env = dict(os.environ, CK_FORK="yes", CK_DEFAULT_TIMEOUT=TEST_TIMEOUT,
+               CK_TIMEOUT_MULTIPLIER=TIMEOUT_MULTIPLIER,
                CK_XML_LOG_FILE_NAME=str(xml), CK_TAP_LOG_FILE_NAME=str(tap),
                CK_VERBOSITY="normal")
     env.pop("CK_RUN_CASE", None)

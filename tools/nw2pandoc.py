@@ -337,6 +337,47 @@ def resolve(book):
             book.ident_target[ident] = (chunk, ident_id(ident))
         else:
             book.ident_target[ident] = (chunk, None)
+    # struct, union and enum tags: `struct page` links, a variable `page` not
+    book.tags = set()
+    for ident, (chunk, anchor) in book.ident_target.items():
+        for segs in chunk.lines:
+            text = ""
+            for seg in segs:
+                if seg[0] == "iddef" and seg[1] == ident:
+                    if TAG_BEFORE.search(text):
+                        book.tags.add(ident)
+                    break
+                text += line_text([seg])
+    book.tag_users = {}           # tag -> labels of chunks using `struct tag`
+    if book.tags:
+        pat = re.compile(r"\b(?:struct|union|enum)\s+([A-Za-z_]\w*)")
+        for c in book.chunks:
+            for segs in c.lines:
+                for m in pat.finditer(line_text(segs)):
+                    if m.group(1) in book.tags:
+                        book.tag_users.setdefault(m.group(1), set()).add(c.label)
+
+
+TAG_BEFORE = re.compile(r"\b(?:struct|union|enum)\s+$")
+
+
+def line_text(segs):
+    out = []
+    for seg in segs:
+        if seg[0] == "t":
+            out.append(seg[1])
+        elif seg[0] in ("id", "iddef"):
+            out.append(seg[1])
+        elif seg[0] == "use":
+            out.append("\x00")
+    return "".join(out)
+
+
+def links_here(book, ident, before):
+    """Whether a use of ident, after the text `before`, is a link."""
+    if ident not in book.tags:
+        return True
+    return bool(TAG_BEFORE.search(before))
 
 
 def find_def_site(chunk, ident):
@@ -657,9 +698,15 @@ def render_code_html(book, chunk):
                 pos += 1
                 continue
             t = s[1] if s[0] == "t" else s[3]
-            inner = classed(t, classes[pos:pos + len(t)])
+            cls = classes[pos:pos + len(t)]
+            inner = classed(t, cls)
             pos += len(t)
-            if s[0] in ("id", "iddef"):
+            if s[0] in ("id", "iddef") and cls and cls[0] in ("st", "cm"):
+                html_parts.append(inner)    # no links in strings and comments
+            elif s[0] == "id" and not links_here(book, s[1],
+                                                 full[:pos - len(t)]):
+                html_parts.append(inner)    # `page`, a variable, not the tag
+            elif s[0] in ("id", "iddef"):
                 ident = s[1]
                 target = book.ident_target.get(ident)
                 if s[0] == "iddef" and target is not None:
@@ -857,6 +904,12 @@ class DocRenderer:
         idents = [s for s in segs if s[0] == "id"]
         uses = [s for s in segs if s[0] == "use"]
         plain = "".join(s[1] if s[0] in ("t", "id") else "" for s in segs)
+        named = book.first_part.get(plain)
+        if named is not None and not in_heading:
+            # [[src/page.c]]: the quoted name of a chunk links to it
+            href = (self.rel(named.href) if fmt == "html"
+                    else "#" + named.anchor)
+            return "[%s](%s)" % (md_code(plain), href)
         if uses:
             # [[<<chunk>>]]: show the chunk reference
             s = uses[0]
@@ -864,11 +917,16 @@ class DocRenderer:
             return self.chunk_ref_md(s[1], target)
         if fmt == "html" and idents and not in_heading:
             parts = []
+            before = ""
             for s in segs:
                 if s[0] == "t":
                     parts.append(esc(s[1]))
+                    before += s[1]
                 elif s[0] == "id":
                     href = ident_href(book, s[1], "html")
+                    if not links_here(book, s[1], before):
+                        href = None
+                    before += s[1]
                     if href:
                         t = book.ident_target[s[1]][0]
                         parts.append(
@@ -880,7 +938,8 @@ class DocRenderer:
             return raw_inline_html('<code class="q">%s</code>' % "".join(parts))
         if fmt == "latex" and len(idents) == 1 and not in_heading:
             href = ident_href(book, idents[0][1], "latex")
-            if href:
+            if href and links_here(book, idents[0][1],
+                                   plain[:plain.find(idents[0][1])]):
                 return "[%s](%s)" % (md_code(plain), href)
         return md_code(plain)
 
@@ -950,7 +1009,10 @@ class DocRenderer:
         out = []
         for is_code, piece in pieces:
             if is_code:
-                out.append(self.restore(piece, quotes, plain=True))
+                piece = self.restore(piece, quotes, plain=True)
+                if not in_heading:
+                    piece = self.link_code_span(piece)
+                out.append(piece)
                 continue
             piece = re.sub(r"<<([^\s<>](?:[^<>]*?[^\s<>])?)>>",
                            lambda m: self.named_ref(m.group(1), quotes),
@@ -959,6 +1021,23 @@ class DocRenderer:
             piece = self.links(piece)
             out.append(self.restore(piece, quotes, in_heading=in_heading))
         return "".join(out)
+
+    def link_code_span(self, span):
+        """`sim_warn`, `struct page`, `put_page()`: a link to the definition."""
+        m = re.match(r"^(`+)\s?((?:(?:struct|union|enum)\s+)?([A-Za-z_]\w*)"
+                     r"(?:\(\))?)\s?\1$", span)
+        if not m:
+            return span
+        ident, code = m.group(3), m.group(2)
+        if ident not in self.book.ident_target:
+            return span
+        if ident in self.book.tags and not TAG_BEFORE.search(
+                code[:code.rfind(ident)]):
+            return span
+        href = ident_href(self.book, ident, self.fmt)
+        if self.fmt == "html":
+            href = self.rel(href)
+        return "[%s](%s)" % (span, href)
 
     def named_ref(self, inner, quotes):
         name = PH_RE.sub(lambda m: "[[%s]]" % quote_plain(quotes[int(m.group(1))]),
@@ -1291,6 +1370,9 @@ def ident_index_md(book, fmt):
                                      else "#" + c.anchor)
             dl = [r for r in (ref(x) for x in defs) if r]
             ul = []
+            if ident in book.tags:
+                users = book.tag_users.get(ident, set())
+                uses = [x for x in uses if x in users]
             for x in uses:
                 r = ref(x)
                 if r and r not in ul:
