@@ -49,6 +49,7 @@ class Chapter:
         m = re.match(r"(\d+)", self.stem)
         self.number = int(m.group(1)) if m else index
         self.page = self.stem + ".html"
+        self.index = index       # position in the book
         self.items = []          # ('docs', lines) | ('code', Chunk)
         self.title = None        # Markdown
         self.title_plain = None
@@ -786,6 +787,9 @@ def chunk_meta(book, chunk, fmt):
     if fmt == "latex" and chunk.uses:
         uses = []
         for ident, labels in chunk.uses:
+            if ident in book.tags and \
+                    chunk.label not in book.tag_users.get(ident, ()):
+                continue
             c = book.by_label.get(labels[0]) if labels else None
             uses.append(md_code(ident) + (" " + link(c) if c else ""))
         items.append(("Uses", ", ".join(uses)))
@@ -858,7 +862,7 @@ def render_chunk_latex(book, chunk):
     out = ["", "`\\needspace{5\\baselineskip}`{=latex}", "",
            "**%s**" % head]
     if meta:
-        out.append("`{\\footnotesize `{=latex}" + "; ".join(
+        out.append("`{\\footnotesize{}`{=latex}" + "; ".join(
             "%s %s" % (k, v) for k, v in meta) + ".`}`{=latex}")
     f = fence_for(code)
     out += ["", f + "c", code, f, ""]
@@ -987,13 +991,10 @@ class DocRenderer:
             self.fence = m.group(1)
             return self.restore(line, quotes, plain=True)
         m = re.match(r"^(#{1,6})\s+(.*?)\s*$", line)
-        if m and self.prev_ok_for_heading():
+        if m:
             return self.heading(len(m.group(1)), m.group(2), quotes)
         line = self.inline(line, quotes)
         return line
-
-    def prev_ok_for_heading(self):
-        return True
 
     def restore(self, line, quotes, plain=False, in_heading=False):
         def sub(m):
@@ -1081,7 +1082,7 @@ class DocRenderer:
             frag = frag[1:]
             if frag.startswith(("chunk-", "ident-")):
                 return m.group(1) + "#" + frag
-            return m.group(1) + "#" + ch.stem + "--" + frag
+            return m.group(1) + "#" + latex_section_id(ch, frag)
         return re.sub(r"(\]\()([^)\s]+)(?=[)\s])", sub, piece)
 
     def heading(self, level, content, quotes):
@@ -1102,12 +1103,14 @@ class DocRenderer:
             if self.fmt == "html":
                 return None
             cls = "" if self.chapter.numbered else " .unnumbered"
-            pre = ""
+            pre = post = ""
             if self.chapter.numbered:
                 pre = ("`\\setcounter{chapter}{%d}`{=latex}\n\n"
                        % (self.chapter.number - 1))
-            return "%s# %s {#chapter-%s%s}" % (pre, title_md,
-                                              self.chapter.stem, cls)
+            else:
+                post = "\n\n" + latex_mark(plain)
+            return "%s# %s {#chapter-%s%s}%s" % (pre, title_md,
+                                                self.chapter.stem, cls, post)
         if idm:
             ident = idm.group(1)
         else:
@@ -1133,7 +1136,7 @@ class DocRenderer:
             self.chapter.sections.append((level, number, title_md, ident))
         other = re.sub(r"#[\w:.-]+", "", attrs).strip()
         if self.fmt == "latex":
-            full_id = self.chapter.stem + "--" + ident
+            full_id = latex_section_id(self.chapter, ident)
             if not self.chapter.numbered and "-" not in other.split():
                 other = (other + " -").strip()
             return "%s %s {#%s%s}" % ("#" * level, title_md, full_id,
@@ -1171,6 +1174,25 @@ class DocRenderer:
             self.prev_blank = text.strip() == ""
             out.append(text)
         return out
+
+
+def latex_escape(s):
+    return re.sub(r"([\\{}$&#^_%~])",
+                  lambda m: {"\\": r"\textbackslash{}", "^": r"\^{}",
+                             "~": r"\~{}"}.get(m.group(1), "\\" + m.group(1)),
+                  s)
+
+
+def latex_mark(title):
+    """Running heads for an unnumbered chapter."""
+    t = latex_escape(title)
+    return ("`\\markboth{\\MakeUppercase{%s}}{\\MakeUppercase{%s}}`{=latex}"
+            % (t, t))
+
+
+def latex_section_id(chapter, ident):
+    """Ids of sections in the single PDF document: unique across chapters."""
+    return "c%s--%s" % (chapter.stem, ident)
 
 
 def split_code_spans(line):
@@ -1225,6 +1247,106 @@ def write_if_changed(path, text):
     return True
 
 
+# ---------------------------------------------------------------------------
+# Complete files as they stand after a chapter
+
+def tangle(book, name, upto, out, active):
+    """Append ('mark', part) and ('line', segments) items for chunk `name`,
+    using only parts from chapters up to index `upto` (as notangle -L would:
+    code keeps its source columns)."""
+    if name in active:
+        return
+    active.add(name)
+    for part in book.parts_of.get(name, []):
+        if part.chapter.index > upto:
+            continue
+        out.append(("mark", part))
+        for segs in part.lines:
+            uses = [x for x in segs if x[0] == "use"]
+            rest = "".join(x[1] for x in segs if x[0] == "t")
+            if len(uses) == 1 and not rest.strip() and \
+                    not any(x[0] in ("id", "iddef") for x in segs):
+                if uses[0][1] in book.parts_of:
+                    tangle(book, uses[0][1], upto, out, active)
+                else:
+                    out.append(("line", segs))
+                continue
+            out.append(("line", segs))
+    active.discard(name)
+
+
+def listing_html(book, chapter, root):
+    items = []
+    tangle(book, root, chapter.index, items, set())
+    page = chapter.page
+    state = {}
+    lines = []
+    count = 0
+    for item in items:
+        if item[0] == "mark":
+            part = item[1]
+            lines.append('<a class="listing-mark" href="%s">/* \u27e8%s %s\u27e9 */</a>'
+                         % (attr(href_from(page, part)), name_html(part.name),
+                            part.number))
+            continue
+        col = 0
+        text = []
+        for seg in item[1]:
+            if seg[0] == "t":
+                t, col = expand_tabs(seg[1], col)
+                text.append(t)
+            elif seg[0] in ("id", "iddef"):
+                text.append(seg[1])
+                col += len(seg[1])
+            elif seg[0] == "use":
+                # a reference inside a line: shown by name, not expanded
+                text.append("\u27e8%s\u27e9" % name_plain(seg[1]))
+        lines.append(esc_with_classes("".join(text).rstrip(), state))
+        count += 1
+    return count, "\n".join(lines)
+
+
+def esc_with_classes(text, state):
+    classes = [None] * len(text)
+    for a, b, cls in highlight(text, state):
+        for i in range(a, min(b, len(text))):
+            classes[i] = cls
+    return classed(text, classes)
+
+
+def listings_html(book, chapter):
+    """Collapsed listings of the files this chapter adds to."""
+    roots = []
+    for c in book.chunks:
+        if c.part == 1 and c.notused and is_file_name(c.name):
+            roots.append(c.name)
+    touched = set()
+    for kind, item in chapter.items:
+        if kind == "code":
+            touched.add(item.name)
+    blocks = []
+    for root in sorted(roots):
+        items = []
+        tangle(book, root, chapter.index, items, set())
+        names = {it[1].name for it in items if it[0] == "mark"}
+        if not names & touched:
+            continue
+        count, body = listing_html(book, chapter, root)
+        path = "code/" + root
+        blocks.append(
+            '<details class="listing" id="listing-%s">\n<summary><code>%s</code> '
+            '<span class="listing-size">%d lines</span></summary>\n'
+            '<pre class="chunk-code listing-code"><code>%s</code></pre>\n</details>'
+            % (attr(slugify(root)), esc(path), count, body))
+    if not blocks:
+        return ""
+    body = ('<section class="listings" id="listings">\n'
+            '<p class="listings-title">The files as they stand after this chapter'
+            '</p>\n%s\n</section>' % "\n".join(blocks))
+    f = fence_for(body)
+    return "\n%s{=html}\n%s\n%s\n" % (f, body, f)
+
+
 def render_chapters(book, fmt, warn):
     bodies = {}
     for ch in book.chapters:
@@ -1239,6 +1361,8 @@ def render_chapters(book, fmt, warn):
             else:
                 out.append(render_chunk_latex(book, item))
                 r.prev_blank = True
+        if fmt == "html":
+            out.append(listings_html(book, ch))
         if ch.title is None:
             warn("%s: no '# Title' heading; using the file name" % ch.path)
             ch.title = md_escape(ch.stem)
@@ -1313,7 +1437,8 @@ def chunk_index_md(book, fmt):
         if fmt == "html":
             out.append("## %s {#letter-%s .unnumbered}\n" % (md_escape(l), lid))
         else:
-            out.append("## %s {#chunk-index-%s .unnumbered}\n" % (md_escape(l), lid))
+            out.append("## %s {#chunk-index-%s .unnumbered .unlisted}\n"
+                       % (md_escape(l), lid))
         out.append("::: {.index-list}")
         for name in groups[l]:
             parts = book.parts_of[name]
@@ -1359,7 +1484,8 @@ def ident_index_md(book, fmt):
         if fmt == "html":
             out.append("## %s {#letter-%s .unnumbered}\n" % (md_escape(l), lid))
         else:
-            out.append("## %s {#ident-index-%s .unnumbered}\n" % (md_escape(l), lid))
+            out.append("## %s {#ident-index-%s .unnumbered .unlisted}\n"
+                       % (md_escape(l), lid))
         out.append("::: {.index-list}")
         for ident, label, defs, uses in groups[l]:
             def ref(lab):
@@ -1470,10 +1596,11 @@ def write_latex(book, bodies, outdir, output):
     out = []
     for ch in book.chapters:
         out.append(bodies[ch.stem])
-    out.append("`\\backmatter`{=latex}\n" if False else "")
     out.append("# Index of Chunks {#chunk-index .unnumbered}\n")
+    out.append(latex_mark("Index of Chunks") + "\n")
     out.append(chunk_index_md(book, "latex"))
     out.append("# Index of Identifiers {#identifier-index .unnumbered}\n")
+    out.append(latex_mark("Index of Identifiers") + "\n")
     out.append(ident_index_md(book, "latex"))
     text = "\n".join(out)
     write_if_changed(os.path.join(outdir, output), text)

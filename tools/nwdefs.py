@@ -60,9 +60,6 @@ TOKEN_RE = re.compile(r"""
   | (?P<other>.)
 """, re.VERBOSE)
 
-USE = object()          # marker token: a chunk reference inside code
-BODY = ("{}", -1)       # marker token: a brace-enclosed body inside a statement
-
 DEFINE_RE = re.compile(r"^\s*#\s*define\s+([A-Za-z_][A-Za-z_0-9]*)")
 
 
@@ -94,7 +91,7 @@ class Scanner:
 
     # -- lines ------------------------------------------------------------
     def line(self, lineno, pieces):
-        """pieces: list of str or USE (USE carries its use index)."""
+        """pieces: list of str and ('use', index) for chunk references."""
         text = "".join(p for p in pieces if isinstance(p, str))
         if self.pp_cont:
             self.pp_cont = text.rstrip().endswith("\\")
@@ -270,8 +267,6 @@ class Scanner:
                         if i - 1 >= 1:      # there is a return type
                             self.define(prev[2], prev[1])
                         return
-                    if prev[0] == "punct" and prev[1] == ")":
-                        pass
                 depth += 1
             elif t[0] == "punct" and t[1] in ")]":
                 depth -= 1
