@@ -46,6 +46,9 @@ BOOK_PDF ?= $(BOOK_OUT)/hmm-workbook.pdf
 BOOK_PDF_PACKAGES ?= texlive-xetex texlive-latex-recommended texlive-latex-extra \
                      texlive-fonts-recommended lmodern fonts-dejavu librsvg2-bin
 
+BOOK_EXERCISES := $(wildcard $(BOOK_ROOT)/exercises/ch*/*/README.md \
+                    $(BOOK_ROOT)/exercises/ch*/*/exercise.conf \
+                    $(BOOK_ROOT)/exercises/ch*/*/tests/points)
 BOOK_STEMS := $(basename $(notdir $(CHAPTERS)))
 BOOK_PAGE_STEMS := index $(BOOK_STEMS) chunk-index identifier-index
 BOOK_PAGES := $(addprefix $(BOOK_OUT)/,$(addsuffix .html,$(BOOK_PAGE_STEMS)))
@@ -83,7 +86,7 @@ $(BOOK_STREAM): $(CHAPTERS) $(BOOK_TOOLS)/nwdefs.py
 
 # nw2pandoc rewrites only the Markdown files whose text changed, so pandoc
 # runs again only for those pages.
-$(BOOK_OUT)/md/.stamp: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py
+$(BOOK_OUT)/md/.stamp: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES)
 	@mkdir -p $(@D)
 	$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format html --outdir $(@D) < $(BOOK_STREAM)
 	@touch $@
@@ -110,7 +113,7 @@ book-figures: $(BOOK_FIGURE_DEPS)
 	  done; \
 	done
 
-$(BOOK_OUT)/pdf/book.md: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py
+$(BOOK_OUT)/pdf/book.md: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES)
 	@mkdir -p $(@D)
 	$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format latex --outdir $(@D) --output $(@F) < $(BOOK_STREAM)
 	@touch $@

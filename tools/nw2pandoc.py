@@ -32,6 +32,7 @@ Conventions it relies on (see book/book.mk):
 """
 
 import argparse
+import glob
 import html
 import json
 import os
@@ -1361,6 +1362,7 @@ def render_chapters(book, fmt, warn):
             else:
                 out.append(render_chunk_latex(book, item))
                 r.prev_blank = True
+        out.append(exercises_md(ch))
         if fmt == "html":
             out.append(listings_html(book, ch))
         if ch.title is None:
@@ -1374,6 +1376,61 @@ def render_chapters(book, fmt, warn):
         text = re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
         bodies[ch.stem] = text
     return bodies
+
+
+EXERCISES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exercises")
+DIFFICULTY_MARK = {"1": "\u2460", "2": "\u2461", "3": "\u2462"}
+
+
+def exercise_conf(path):
+    conf = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            key, sep, value = line.partition("=")
+            if sep and not key.strip().startswith("#"):
+                conf[key.strip()] = value.strip()
+    return conf
+
+
+def exercise_points(path):
+    total = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 2 and not fields[0].startswith("#") and fields[1].isdigit():
+                total += int(fields[1])
+    return total
+
+
+def exercises_md(ch):
+    """The statements of the chapter's exercises (exercises/chNN-slug/NAME/README.md),
+    in order of difficulty, each with its mark, points and directory."""
+    number = ch.stem.split("-", 1)[0]
+    found = []
+    for chdir in sorted(glob.glob(os.path.join(EXERCISES_DIR, "ch%s-*" % number))):
+        for conf_path in sorted(glob.glob(os.path.join(chdir, "*", "exercise.conf"))):
+            exdir = os.path.dirname(conf_path)
+            conf = exercise_conf(conf_path)
+            with open(os.path.join(exdir, "README.md"), encoding="utf-8") as f:
+                statement = f.read().strip()
+            points = exercise_points(os.path.join(exdir, "tests", "points"))
+            rel = "exercises/%s/%s/" % (os.path.basename(chdir), os.path.basename(exdir))
+            found.append((conf.get("difficulty", "9"), conf.get("title", rel), points,
+                          rel, statement))
+    if not found:
+        return ""
+    out = ["## Exercises {#exercises .unnumbered}\n",
+           "Each exercise replaces one file of this chapter's code with yours; "
+           "`make grade SUBMISSION=DIR` builds and scores it (see the README). "
+           "Difficulty runs from \u2460 to \u2462.\n"]
+    for i, (level, title, points, rel, statement) in enumerate(sorted(found), 1):
+        out.append("::: {.exercise}")
+        out.append("**%s.%d %s %s** \u00b7 %d points \u00b7 `%s`\n"
+                   % (ch.number, i, DIFFICULTY_MARK.get(level, ""),
+                      md_escape(title), points, rel))
+        out.append(statement)
+        out.append(":::\n")
+    return "\n".join(out) + "\n"
 
 
 def chapter_list_meta(book, current):
