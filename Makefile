@@ -92,7 +92,7 @@ build/lib/libhmmwb.a: $(LIB_OBJS)
 
 ## lib: build/lib/libhmmwb.a, the whole library (headers in code/include)
 lib: tangle
-	@$(MAKE) build/lib/libhmmwb.a
+	@$(MAKE) -s build/lib/libhmmwb.a
 
 ## libs: the whole library and build/chNN/libhmmwb.a for every chapter prefix
 libs: lib
@@ -128,10 +128,10 @@ prefix-tangle:
 	@tools/tangle.sh $(PFX)/code $(PFX_CHAPTERS)
 
 prefix-lib: prefix-tangle
-	@$(MAKE) $(PFX)/libhmmwb.a CHAPTER=$(CHAPTER)
+	@$(MAKE) -s $(PFX)/libhmmwb.a CHAPTER=$(CHAPTER)
 
 prefix-tests: prefix-lib
-	@$(MAKE) $(PFX_BINS) CHAPTER=$(CHAPTER)
+	@$(MAKE) -s $(PFX_BINS) CHAPTER=$(CHAPTER)
 	@tools/run-tests.sh "chapter $(CHAPTER) prefix" $(PFX_BINS)
 endif
 
@@ -145,7 +145,8 @@ else
 check: tools check-sync
 	@$(MAKE) check-book
 	@for n in $(CODE_NUMS); do $(MAKE) prefix-tests CHAPTER=$$n; done
-	@$(MAKE) grade-solutions check-starters check-grader
+	@$(MAKE) $(if $(wildcard exercises/*/*/solution),grade-solutions) check-starters \
+	    $(if $(wildcard tests/grading/hostile),check-grader)
 endif
 
 # ---------------------------------------------------------------------------
@@ -197,7 +198,8 @@ $(eval $(call instrumented_build,valgrind,-g -O1))
 coverage: tools tangle
 	@rm -rf build/coverage/obj/*.gcda build/coverage/html
 	@$(MAKE) $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS))
-	@tools/run-tests.sh "coverage" $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS)) >/dev/null
+	@tools/run-tests.sh "coverage" $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS)) >/dev/null \
+	    || echo "coverage: some tests failed; the report covers the tests that passed"
 	@lcov -q -c -d build/coverage/obj -o build/coverage/all.info --rc lcov_branch_coverage=1 2>/dev/null
 	@lcov -q -e build/coverage/all.info '*/chapters/*' -o build/coverage/chapters.info --rc lcov_branch_coverage=1 2>/dev/null
 	@genhtml -q --branch-coverage build/coverage/chapters.info -o build/coverage 2>/dev/null

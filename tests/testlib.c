@@ -1,4 +1,7 @@
 /* Shared helpers of the workbook's Check suites. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include "testlib.h"
 
 void sim_test_teardown(void)
@@ -17,3 +20,111 @@ TCase *sim_tcase(const char *name, double timeout)
     tcase_add_checked_fixture(tc, NULL, sim_test_teardown);
     return tc;
 }
+
+TCase *sim_tcase_unchecked(const char *name, double timeout)
+{
+    TCase *tc = tcase_create(name);
+
+    tcase_set_timeout(tc, timeout);
+    return tc;
+}
+
+unsigned char sim_pattern_byte(unsigned long seed, unsigned long i)
+{
+    unsigned long x = (seed + 1) * 0x9e3779b97f4a7c15UL + i * 0x2545f4914f6cdd1dUL;
+
+    x ^= x >> 29;
+    /* Never zero, so that a pattern cannot be mistaken for fresh memory. */
+    return (unsigned char)(x % 255 + 1);
+}
+
+void sim_fill_pattern(void *buf, unsigned long len, unsigned long seed)
+{
+    unsigned char *p = buf;
+
+    for (unsigned long i = 0; i < len; i++)
+        p[i] = sim_pattern_byte(seed, i);
+}
+
+unsigned long sim_pattern_mismatch(const void *buf, unsigned long len, unsigned long seed)
+{
+    const unsigned char *p = buf;
+
+    for (unsigned long i = 0; i < len; i++)
+        if (p[i] != sim_pattern_byte(seed, i))
+            return i;
+    return len;
+}
+
+unsigned long sim_bytes_mismatch(const void *buf, unsigned long len, unsigned char c)
+{
+    const unsigned char *p = buf;
+
+    for (unsigned long i = 0; i < len; i++)
+        if (p[i] != c)
+            return i;
+    return len;
+}
+
+#ifdef HMMWB_MM_H
+unsigned long sim_test_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len,
+                            int prot, int flags)
+{
+    long ret = sim_mmap(mm, addr, len, prot, flags);
+
+    ck_assert_msg(ret > 0, "sim_mmap(%#lx, %#lx, %d, %#x) failed: %ld", addr, len, prot,
+                  flags, ret);
+    return (unsigned long)ret;
+}
+
+unsigned long sim_test_map_private(struct mm_struct *mm, unsigned long len)
+{
+    return sim_test_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+}
+
+unsigned long sim_test_map_shared(struct mm_struct *mm, unsigned long len)
+{
+    return sim_test_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+}
+
+void sim_test_memset(struct mm_struct *mm, unsigned long addr, unsigned char c,
+                     unsigned long len)
+{
+    unsigned char *buf = malloc(len);
+    int ret;
+
+    ck_assert_ptr_nonnull(buf);
+    memset(buf, c, len);
+    ret = sim_write(mm, addr, buf, len);
+    free(buf);
+    ck_assert_msg(ret == 0, "sim_write(%#lx, %#lx) failed: %d", addr, len, ret);
+}
+
+void sim_test_expect_bytes(struct mm_struct *mm, unsigned long addr, unsigned char c,
+                           unsigned long len)
+{
+    unsigned char *buf = malloc(len);
+    unsigned long bad;
+    int ret;
+
+    ck_assert_ptr_nonnull(buf);
+    memset(buf, c ^ 0xff, len);
+    ret = sim_read(mm, addr, buf, len);
+    bad = sim_bytes_mismatch(buf, len, c);
+    ck_assert_msg(ret == 0, "sim_read(%#lx, %#lx) failed: %d", addr, len, ret);
+    ck_assert_msg(bad == len, "byte at %#lx is %#x, expected %#x", addr + bad,
+                  bad < len ? buf[bad] : 0, c);
+    free(buf);
+}
+
+struct page *sim_test_mapped_page(struct mm_struct *mm, unsigned long addr)
+{
+    pte_t pte = sim_pte_get(mm, addr);
+    struct page *page;
+
+    ck_assert_msg(pte_present(pte), "no page mapped at %#lx (entry %#lx)", addr, pte);
+    page = pfn_to_page(pte_pfn(pte));
+    ck_assert_ptr_nonnull(page);
+    return page;
+}
+#endif

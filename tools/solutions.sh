@@ -9,6 +9,7 @@ status=0
 for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
     [ -e "$conf" ] || continue
     dir=$(dirname "$conf")
+    [ -d "$dir/solution" ] || continue       # a student's handout has no solutions
     replaces=$(sed -n 's/^replaces *= *//p' "$conf")
     src=code/$replaces
     dst=$dir/solution/$(basename "$replaces")

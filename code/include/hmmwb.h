@@ -6,7 +6,7 @@
 #line 844 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2008 "chapters/02-address-spaces.nw"
+#line 2034 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 

@@ -1,5 +1,5 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1981 "chapters/02-address-spaces.nw"
+#line 2006 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -114,7 +114,7 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 {
     return entry.val;
 }
-#line 296 "chapters/02-address-spaces.nw"
+#line 305 "chapters/02-address-spaces.nw"
 #define VM_READ 0x00000001UL
 #define VM_WRITE 0x00000002UL
 #define VM_EXEC 0x00000004UL
@@ -122,7 +122,13 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 #define VM_IO 0x00004000UL
 #define VM_PFNMAP 0x00000400UL
 #define VM_MIXEDMAP 0x10000000UL
-#line 1240 "chapters/02-address-spaces.nw"
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+#line 320 "chapters/02-address-spaces.nw"
+static inline unsigned long sim_access_flags(bool write)
+{
+    return write ? VM_WRITE : VM_ACCESS_FLAGS;
+}
+#line 1264 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
@@ -135,14 +141,14 @@ static inline unsigned sim_pt_index(unsigned long addr, int level)
 {
     return (addr >> (PAGE_SHIFT + 9 * level)) & (PTRS_PER_PTE - 1);
 }
-#line 323 "chapters/02-address-spaces.nw"
+#line 344 "chapters/02-address-spaces.nw"
 struct sim_shmem {
     atomic_int refs;                 /* VMAs using this object */
     pthread_mutex_t lock;            /* protects pages[] */
     unsigned long nr_pages;
     struct page **pages;             /* NULL until first touched */
 };
-#line 306 "chapters/02-address-spaces.nw"
+#line 327 "chapters/02-address-spaces.nw"
 struct vm_area_struct {
     unsigned long vm_start;          /* first address */
     unsigned long vm_end;            /* first address past the end */
@@ -152,7 +158,7 @@ struct vm_area_struct {
     struct sim_shmem *vm_shmem;      /* backing of MAP_SHARED memory, else NULL */
     struct vm_area_struct *vm_prev, *vm_next;   /* sorted by address */
 };
-#line 396 "chapters/02-address-spaces.nw"
+#line 417 "chapters/02-address-spaces.nw"
 struct mm_struct {
     pthread_rwlock_t mmap_lock;          /* protects the VMA list */
     pthread_mutex_t page_table_lock;     /* protects every table and PTE */
@@ -164,7 +170,7 @@ struct mm_struct {
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
 
 };
-#line 783 "chapters/02-address-spaces.nw"
+#line 807 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -183,7 +189,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 1932 "chapters/02-address-spaces.nw"
+#line 1957 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -214,7 +220,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr);
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct page *sim_zero_page(void);
 bool is_zero_pfn(unsigned long pfn);
-#line 1965 "chapters/02-address-spaces.nw"
+#line 1990 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 struct mm_struct *sim_mm_alloc(void);
@@ -225,7 +231,7 @@ void sim_vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
 void sim_vma_free(struct vm_area_struct *vma);
 int sim_split_at(struct mm_struct *mm, unsigned long addr);
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
-                          unsigned long need);
+                          unsigned long any_of);
 vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
 #line 229 "chapters/02-address-spaces.nw"
@@ -236,5 +242,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2004 "chapters/02-address-spaces.nw"
+#line 2030 "chapters/02-address-spaces.nw"
 #endif

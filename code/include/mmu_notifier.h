@@ -1,5 +1,5 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 686 "chapters/02-address-spaces.nw"
+#line 710 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
 
@@ -7,7 +7,7 @@
 
 struct mm_struct;
 
-#line 597 "chapters/02-address-spaces.nw"
+#line 621 "chapters/02-address-spaces.nw"
 enum mmu_notifier_event {
     MMU_NOTIFY_UNMAP = 0,            /* munmap, or mremap moving the range */
     MMU_NOTIFY_CLEAR,                /* entries cleared: zap, COW, ... */
@@ -30,7 +30,7 @@ struct mmu_notifier_range {
     void *owner;                     /* meaningful for MIGRATE and EXCLUSIVE */
 };
 
-#line 695 "chapters/02-address-spaces.nw"
+#line 719 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end);

@@ -94,7 +94,7 @@ void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
 #line 636 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 1926 "chapters/02-address-spaces.nw"
+#line 1951 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 
 #line 776 "chapters/01-physical-memory.nw"

@@ -1,8 +1,8 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2110 "chapters/02-address-spaces.nw"
+#line 2136 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1520 "chapters/02-address-spaces.nw"
+#line 1544 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

@@ -1,22 +1,27 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2039 "chapters/02-address-spaces.nw"
+#line 2065 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 263 "chapters/02-address-spaces.nw"
+#line 267 "chapters/02-address-spaces.nw"
+#define SIM_ZERO_PAGE_PFN (SIM_RAM_START_PFN - 1)
+
 static struct page *sim_zero_page_ptr;
 static pthread_once_t sim_zero_page_once = PTHREAD_ONCE_INIT;
 
 static void sim_zero_page_init(void)
 {
-    sim_zero_page_ptr = alloc_page();
-    if (!sim_zero_page_ptr) {
-        fprintf(stderr, "hmmwb: no memory for the zero page\n");
+    struct sim_mem_section *sec = sim_add_section(SIM_ZERO_PAGE_PFN, 1);
+
+    if (!sec) {
+        fprintf(stderr, "hmmwb: no host memory for the zero page\n");
         abort();
     }
-    sim_page_reserve(sim_zero_page_ptr);
+    sim_zero_page_ptr = &sec->pages[0];
+    atomic_store(&sim_zero_page_ptr->_refcount, 1);
+    atomic_store(&sim_zero_page_ptr->flags, 1UL << PG_reserved);
 }
 
 struct page *sim_zero_page(void)
@@ -29,7 +34,7 @@ bool is_zero_pfn(unsigned long pfn)
 {
     return pfn == page_to_pfn(sim_zero_page());
 }
-#line 369 "chapters/02-address-spaces.nw"
+#line 390 "chapters/02-address-spaces.nw"
 static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long index)
 {
     struct page *page;
@@ -45,9 +50,9 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2046 "chapters/02-address-spaces.nw"
+#line 2072 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
-#line 813 "chapters/02-address-spaces.nw"
+#line 837 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
                            unsigned int flags)
 {
@@ -56,18 +61,17 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         .address = address & PAGE_MASK,
         .flags = flags,
     };
-    unsigned long need = (flags & FAULT_FLAG_WRITE) ? VM_WRITE : VM_READ;
 
     if (!vma || address < vma->vm_start || address >= vma->vm_end)
         return VM_FAULT_SIGSEGV;
-    if (!(vma->vm_flags & need))
+    if (!(vma->vm_flags & sim_access_flags(flags & FAULT_FLAG_WRITE)))
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2048 "chapters/02-address-spaces.nw"
+#line 2074 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
-#line 832 "chapters/02-address-spaces.nw"
+#line 855 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -90,9 +94,9 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2051 "chapters/02-address-spaces.nw"
+#line 2077 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
-#line 866 "chapters/02-address-spaces.nw"
+#line 889 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -118,7 +122,7 @@ static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 898 "chapters/02-address-spaces.nw"
+#line 921 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -137,7 +141,7 @@ static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
     return 0;
 }
-#line 925 "chapters/02-address-spaces.nw"
+#line 948 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -149,7 +153,7 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
     (void)entry;
     return VM_FAULT_SIGBUS;
 }
-#line 1036 "chapters/02-address-spaces.nw"
+#line 1059 "chapters/02-address-spaces.nw"
 static bool sim_try_access(struct mm_struct *mm, unsigned long addr, void *buf,
                            size_t len, bool write)
 {
@@ -185,22 +189,22 @@ static int sim_access_page(struct vm_area_struct *vma, unsigned long addr, void 
     }
     return 0;
 }
-#line 1080 "chapters/02-address-spaces.nw"
+#line 1104 "chapters/02-address-spaces.nw"
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
-                          unsigned long need)
+                          unsigned long any_of)
 {
     unsigned long addr = start;
 
     while (addr < end) {
         struct vm_area_struct *vma = vma_lookup(mm, addr);
 
-        if (!vma || (vma->vm_flags & need) != need)
+        if (!vma || (any_of && !(vma->vm_flags & any_of)))
             return false;
         addr = vma->vm_end;
     }
     return true;
 }
-#line 1102 "chapters/02-address-spaces.nw"
+#line 1126 "chapters/02-address-spaces.nw"
 static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
                       unsigned long len, bool write)
 {
@@ -212,7 +216,7 @@ static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
     if (!mmget_not_zero(mm))
         return -EINVAL;
     mmap_read_lock(mm);
-    if (end < addr || !sim_range_accessible(mm, addr, end, write ? VM_WRITE : VM_READ))
+    if (end < addr || !sim_range_accessible(mm, addr, end, sim_access_flags(write)))
         ret = -EFAULT;
     for (unsigned long a = addr; !ret && a < end;) {
         size_t n = (size_t)(((a & PAGE_MASK) + PAGE_SIZE < end ?

@@ -1,5 +1,5 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2016 "chapters/02-address-spaces.nw"
+#line 2042 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -25,7 +25,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
     pthread_mutex_unlock(&mm->page_table_lock);
     return pte;
 }
-#line 418 "chapters/02-address-spaces.nw"
+#line 439 "chapters/02-address-spaces.nw"
 void mmap_read_lock(struct mm_struct *mm)
 {
     pthread_rwlock_rdlock(&mm->mmap_lock);
@@ -45,7 +45,7 @@ void mmap_write_unlock(struct mm_struct *mm)
 {
     pthread_rwlock_unlock(&mm->mmap_lock);
 }
-#line 443 "chapters/02-address-spaces.nw"
+#line 464 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_list;
 pthread_mutex_t sim_mm_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -70,10 +70,10 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2024 "chapters/02-address-spaces.nw"
+#line 2050 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
-#line 473 "chapters/02-address-spaces.nw"
+#line 494 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_alloc(void)
 {
     struct mm_struct *mm = calloc(1, sizeof(*mm));
@@ -102,7 +102,7 @@ struct mm_struct *sim_mm_create(void)
 {
     return sim_mm_alloc();
 }
-#line 511 "chapters/02-address-spaces.nw"
+#line 534 "chapters/02-address-spaces.nw"
 void mmgrab(struct mm_struct *mm)
 {
     if (!SIM_WARN(!mm, "NULL mm"))
@@ -121,7 +121,8 @@ void mmget(struct mm_struct *mm)
 {
     if (SIM_WARN(!mm, "NULL mm"))
         return;
-    SIM_WARN(atomic_fetch_add(&mm->mm_users, 1) <= 0, "mm had no users");
+    if (SIM_WARN(atomic_fetch_add(&mm->mm_users, 1) <= 0, "mm had no users"))
+        atomic_fetch_sub(&mm->mm_users, 1);
 }
 
 bool mmget_not_zero(struct mm_struct *mm)
@@ -151,7 +152,7 @@ bool sim_mm_alive(struct mm_struct *mm)
 {
     return mm && atomic_load(&mm->mm_users) > 0;
 }
-#line 565 "chapters/02-address-spaces.nw"
+#line 589 "chapters/02-address-spaces.nw"
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
@@ -160,7 +161,7 @@ static void sim_mm_free(struct mm_struct *mm)
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
 }
-#line 335 "chapters/02-address-spaces.nw"
+#line 356 "chapters/02-address-spaces.nw"
 struct sim_shmem *sim_shmem_create(unsigned long nr_pages)
 {
     struct sim_shmem *shm = calloc(1, sizeof(*shm));
@@ -189,7 +190,7 @@ void sim_shmem_put(struct sim_shmem *shm)
     free(shm->pages);
     free(shm);
 }
-#line 734 "chapters/02-address-spaces.nw"
+#line 758 "chapters/02-address-spaces.nw"
 static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
     pte_t pte = *ptep;
@@ -208,7 +209,7 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
 }
-#line 758 "chapters/02-address-spaces.nw"
+#line 782 "chapters/02-address-spaces.nw"
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
     struct mm_struct *mm = vma->vm_mm;
@@ -223,7 +224,7 @@ void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
     }
     pthread_mutex_unlock(&mm->page_table_lock);
 }
-#line 1145 "chapters/02-address-spaces.nw"
+#line 1169 "chapters/02-address-spaces.nw"
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 {
     if (!mm)
@@ -234,7 +235,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 1161 "chapters/02-address-spaces.nw"
+#line 1185 "chapters/02-address-spaces.nw"
 void sim_vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
     struct vm_area_struct *prev = NULL, *next = mm->mmap;
@@ -270,7 +271,7 @@ void sim_vma_free(struct vm_area_struct *vma)
     sim_shmem_put(vma->vm_shmem);
     free(vma);
 }
-#line 1203 "chapters/02-address-spaces.nw"
+#line 1227 "chapters/02-address-spaces.nw"
 static int sim_split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
                          unsigned long addr)
 {
@@ -296,7 +297,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 1688 "chapters/02-address-spaces.nw"
+#line 1712 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

@@ -1,15 +1,15 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2078 "chapters/02-address-spaces.nw"
+#line 2104 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1753 "chapters/02-address-spaces.nw"
+#line 1777 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 1815 "chapters/02-address-spaces.nw"
+#line 1841 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,21 +24,19 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 1837 "chapters/02-address-spaces.nw"
+#line 1863 "chapters/02-address-spaces.nw"
 #define SIM_CENSUS_MAX_SHMEM 256
 static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
 static int sim_census_nr_seen;
 
-static void sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm)
+static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm)
 {
     for (int i = 0; i < sim_census_nr_seen; i++)
         if (sim_census_seen[i] == shm)
-            return;
-    if (sim_census_nr_seen == SIM_CENSUS_MAX_SHMEM) {
-        sim_invariant_failed("more than %d shared objects; not all counted",
-                             SIM_CENSUS_MAX_SHMEM);
-        return;
-    }
+            return 0;
+    if (sim_census_nr_seen == SIM_CENSUS_MAX_SHMEM)
+        return sim_invariant_failed("more than %d shared objects; not all counted",
+                                    SIM_CENSUS_MAX_SHMEM);
     sim_census_seen[sim_census_nr_seen++] = shm;
     pthread_mutex_lock(&shm->lock);
     for (unsigned long i = 0; i < shm->nr_pages; i++) {
@@ -48,8 +46,9 @@ static void sim_census_shmem(struct sim_map_census *census, struct sim_shmem *sh
             census->held[pfn - census->first_pfn]++;
     }
     pthread_mutex_unlock(&shm->lock);
+    return 0;
 }
-#line 1727 "chapters/02-address-spaces.nw"
+#line 1751 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -69,7 +68,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 1763 "chapters/02-address-spaces.nw"
+#line 1789 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -79,15 +78,15 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
     if (!page || page_ref_count(page) <= 0)
         return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or bad frame",
                                     (void *)mm, addr, pte);
-    if ((pte_write(pte) && (!(vma->vm_flags & VM_WRITE) || is_zero_pfn(pfn))) ||
-        (pte_protnone(pte) && (vma->vm_flags & VM_READ)))
-        return sim_invariant_failed("mm %p %#lx: entry %#lx disagrees with vma flags %#lx",
-                                    (void *)mm, addr, pte, vma->vm_flags);
     if (!is_zero_pfn(pfn) && pfn - census->first_pfn < census->nr)
         census->mapped[pfn - census->first_pfn]++;
+    if ((pte_write(pte) && (!(vma->vm_flags & VM_WRITE) || is_zero_pfn(pfn))) ||
+        (pte_protnone(pte) && (vma->vm_flags & VM_ACCESS_FLAGS)))
+        return sim_invariant_failed("mm %p %#lx: entry %#lx disagrees with vma flags %#lx",
+                                    (void *)mm, addr, pte, vma->vm_flags);
     return 0;
 }
-#line 1787 "chapters/02-address-spaces.nw"
+#line 1813 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -104,13 +103,13 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
             addr = sim_next_pte_addr(ptep, addr);
         }
         if (vma->vm_shmem)
-            sim_census_shmem(census, vma->vm_shmem);
+            bad += sim_census_shmem(census, vma->vm_shmem);
     }
     if (nr_entries != sim_count_entries(mm->pgd, SIM_PT_LEVELS - 1))
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 1868 "chapters/02-address-spaces.nw"
+#line 1893 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;

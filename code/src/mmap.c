@@ -1,9 +1,9 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2061 "chapters/02-address-spaces.nw"
+#line 2087 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1246 "chapters/02-address-spaces.nw"
+#line 1270 "chapters/02-address-spaces.nw"
 static unsigned long sim_find_gap_from(struct mm_struct *mm, unsigned long from,
                                        unsigned long len)
 {
@@ -38,7 +38,7 @@ static unsigned long sim_get_unmapped_area(struct mm_struct *mm, unsigned long h
     addr = sim_find_gap_from(mm, SIM_MMAP_BASE, len);
     return addr ? addr : sim_find_gap_from(mm, SIM_MMAP_MIN_ADDR, len);
 }
-#line 1290 "chapters/02-address-spaces.nw"
+#line 1314 "chapters/02-address-spaces.nw"
 static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int flags)
 {
     int type = flags & (MAP_PRIVATE | MAP_SHARED);
@@ -65,9 +65,9 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2066 "chapters/02-address-spaces.nw"
+#line 2092 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
-#line 1324 "chapters/02-address-spaces.nw"
+#line 1348 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -107,7 +107,7 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         free(vma);
     return ret ? ret : (long)addr;
 }
-#line 1372 "chapters/02-address-spaces.nw"
+#line 1396 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
@@ -131,7 +131,7 @@ static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned lon
     mmu_notifier_invalidate_range_end(&range);
     return 0;
 }
-#line 1402 "chapters/02-address-spaces.nw"
+#line 1426 "chapters/02-address-spaces.nw"
 int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 {
     int ret;
@@ -148,12 +148,12 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     mmap_write_unlock(mm);
     return ret;
 }
-#line 1474 "chapters/02-address-spaces.nw"
+#line 1498 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
 
-    if (!(vm_flags & VM_READ))
+    if (!(vm_flags & VM_ACCESS_FLAGS))
         return keep | _PAGE_PROTNONE;
     return keep | _PAGE_PRESENT | ((vm_flags & VM_WRITE) ? (pte & _PAGE_RW) : 0);
 }
@@ -178,7 +178,7 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 1429 "chapters/02-address-spaces.nw"
+#line 1453 "chapters/02-address-spaces.nw"
 static bool sim_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     return sim_range_accessible(mm, start, end, 0) || start == end;
@@ -210,7 +210,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmap_write_unlock(mm);
     return ret;
 }
-#line 1579 "chapters/02-address-spaces.nw"
+#line 1603 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -230,7 +230,7 @@ static void sim_copy_pte(pte_t *dst, pte_t *src)
 
     SIM_WARN(true, "cannot copy entry %#lx", pte);
 }
-#line 1604 "chapters/02-address-spaces.nw"
+#line 1628 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -259,7 +259,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1644 "chapters/02-address-spaces.nw"
+#line 1668 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -1,9 +1,9 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 715 "chapters/02-address-spaces.nw"
+#line 739 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
 
-#line 624 "chapters/02-address-spaces.nw"
+#line 648 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -29,7 +29,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 {
     return range->flags & MMU_NOTIFIER_RANGE_BLOCKABLE;
 }
-#line 657 "chapters/02-address-spaces.nw"
+#line 681 "chapters/02-address-spaces.nw"
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;

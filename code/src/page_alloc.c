@@ -253,7 +253,7 @@ int sim_check_invariants(void)
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 1922 "chapters/02-address-spaces.nw"
+#line 1947 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 718 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
