@@ -168,7 +168,9 @@ struct mm_struct {
     struct vm_area_struct *mmap;         /* first VMA, sorted by address */
     int map_count;                       /* number of VMAs */
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
-
+#line 102 "chapters/03-mmu-notifiers.nw"
+    struct mmu_notifier_subscriptions *notifier_subscriptions;
+#line 427 "chapters/02-address-spaces.nw"
 };
 #line 807 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
@@ -220,6 +222,17 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr);
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct page *sim_zero_page(void);
 bool is_zero_pfn(unsigned long pfn);
+#line 106 "chapters/03-mmu-notifiers.nw"
+static inline struct mmu_notifier_subscriptions *
+sim_mm_subscriptions(struct mm_struct *mm)
+{
+    return __atomic_load_n(&mm->notifier_subscriptions, __ATOMIC_ACQUIRE);
+}
+
+static inline bool mm_has_notifiers(struct mm_struct *mm)
+{
+    return sim_mm_subscriptions(mm) != NULL;
+}
 #line 1990 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;

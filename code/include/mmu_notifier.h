@@ -42,6 +42,72 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
+#line 668 "chapters/03-mmu-notifiers.nw"
+#include <pthread.h>
 
+#line 39 "chapters/03-mmu-notifiers.nw"
+struct mmu_notifier;
 
+struct mmu_notifier_ops {
+    void (*release)(struct mmu_notifier *sub, struct mm_struct *mm);
+    int (*invalidate_range_start)(struct mmu_notifier *sub,
+                                  const struct mmu_notifier_range *range);
+    void (*invalidate_range_end)(struct mmu_notifier *sub,
+                                 const struct mmu_notifier_range *range);
+    struct mmu_notifier *(*alloc_notifier)(struct mm_struct *mm);
+    void (*free_notifier)(struct mmu_notifier *sub);
+};
+#line 58 "chapters/03-mmu-notifiers.nw"
+struct mmu_notifier {
+    const struct mmu_notifier_ops *ops;
+    struct mm_struct *mm;
+    struct mmu_notifier *next;       /* the address space's list of subscribers */
+    struct mmu_notifier **pprev;     /* NULL while on no list */
+    unsigned int users;              /* references from mmu_notifier_get */
+};
+#line 85 "chapters/03-mmu-notifiers.nw"
+struct mmu_notifier_subscriptions {
+    pthread_rwlock_t list_lock;      /* read: walking the list and running callbacks;
+                                        write: changing the list or users */
+    struct mmu_notifier *list;       /* the subscribers */
+
+};
+#line 164 "chapters/03-mmu-notifiers.nw"
+static inline void sim_hlist_add_head(struct mmu_notifier *sub, struct mmu_notifier **head)
+{
+    sub->next = *head;
+    if (*head)
+        (*head)->pprev = &sub->next;
+    *head = sub;
+    sub->pprev = head;
+}
+
+static inline void sim_hlist_del_init(struct mmu_notifier *sub)
+{
+    if (!sub->pprev)
+        return;
+    *sub->pprev = sub->next;
+    if (sub->next)
+        sub->next->pprev = sub->pprev;
+    sub->next = NULL;
+    sub->pprev = NULL;
+}
+
+#line 675 "chapters/03-mmu-notifiers.nw"
+int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
+int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
+void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);
+struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
+                                      struct mm_struct *mm);
+void mmu_notifier_put(struct mmu_notifier *sub);
+int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *range);
+
+int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
+void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
+int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
+                                    struct mmu_notifier_range *range);
+void __mmu_notifier_release(struct mm_struct *mm);
+void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm);
+
+#line 732 "chapters/02-address-spaces.nw"
 #endif

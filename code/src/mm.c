@@ -156,7 +156,9 @@ bool sim_mm_alive(struct mm_struct *mm)
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
-
+#line 156 "chapters/03-mmu-notifiers.nw"
+    __mmu_notifier_subscriptions_destroy(mm);
+#line 593 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
