@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
-# Each exercise's reference solution is the book's own code for the file it replaces.
-#   tools/solutions.sh write   copy code/<replaces> into the exercise's solution/
-#   tools/solutions.sh check   fail if a solution/ file differs from code/
+# Each exercise's reference solution is the book's own code for the file it replaces,
+# as chapters 00..NN (NN = the exercise's chapter) tangle it: the grader builds the
+# exercise against that chapter's library, so the solution is that chapter's version.
+#   tools/solutions.sh write   copy it into the exercise's solution/
+#   tools/solutions.sh check   fail if a solution/ file differs from it
 set -euo pipefail
 
 mode=${1:-check}
 status=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+prefix_tree() {     # tangle chapters 00..$1 once, print the tree's path
+    local n=$1 out=$tmp/ch$1
+    if [ ! -d "$out" ]; then
+        local chapters=()
+        for c in chapters/[0-9][0-9]-*.nw; do
+            num=${c#chapters/}
+            num=${num%%-*}
+            if [[ ! "$num" > "$n" ]]; then
+                chapters+=("$c")
+            fi
+        done
+        tools/tangle.sh "$out" "${chapters[@]}" >&2
+    fi
+    echo "$out"
+}
+
 for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
     [ -e "$conf" ] || continue
     dir=$(dirname "$conf")
     [ -d "$dir/solution" ] || continue       # a student's handout has no solutions
+    chapter=${dir#exercises/ch}
+    chapter=${chapter:0:2}
     replaces=$(sed -n 's/^replaces *= *//p' "$conf")
-    src=code/$replaces
+    src=$(prefix_tree "$chapter")/$replaces
     dst=$dir/solution/$(basename "$replaces")
     if [ ! -f "$src" ]; then
-        echo "solutions: $conf replaces $replaces, which the chapters do not produce" >&2
+        echo "solutions: $conf replaces $replaces, which chapters 00-$chapter do not produce" >&2
         status=1
         continue
     fi
@@ -24,10 +47,9 @@ for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
     fi
     if ! cmp -s "$src" "$dst"; then
         if [ "$mode" = write ]; then
-            mkdir -p "$dir/solution"
             cp "$src" "$dst"
         else
-            echo "solutions: $dst differs from $src: run 'make tangle'" >&2
+            echo "solutions: $dst differs from chapter $chapter's $replaces: run 'make tangle'" >&2
             status=1
         fi
     fi
