@@ -44,8 +44,8 @@ help:
 
 # ---------------------------------------------------------------------------
 # Tools.  Detected by command, so a machine that lost one is repaired.
-TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz
-TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot
+TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin
+TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin
 
 ## tools: install the Debian packages the build needs (noweb without its TeX recommends)
 tools:
@@ -145,6 +145,7 @@ else
 check: tools check-sync
 	@$(MAKE) check-book
 	@for n in $(CODE_NUMS); do $(MAKE) prefix-tests CHAPTER=$$n; done
+	@$(MAKE) check-model
 	@$(MAKE) $(if $(wildcard exercises/*/*/solution),grade-solutions) check-starters \
 	    $(if $(wildcard tests/grading/hostile),check-grader)
 endif
@@ -219,7 +220,7 @@ grade-solutions: libs
 
 ## check-starters: grade every starter; fails if one scores 100 % (its tests cannot fail)
 check-starters: libs
-	@$(PYTHON) tools/grade.py --starters --expect partial --out build/grade-starters >/dev/null
+	@GRADE_TIMEOUT_MULTIPLIER=0.3 $(PYTHON) tools/grade.py --starters --expect partial --out build/grade-starters >/dev/null
 	@echo "check-starters: every starter scores below full marks"
 
 ## check-grader: grade the hostile submissions in tests/grading/ and check the verdicts
@@ -234,12 +235,40 @@ handout: tangle
 	@echo "handout: build/handout.tar.gz ($$(tar -tzf build/handout.tar.gz | wc -l) files, no solutions)"
 
 # ---------------------------------------------------------------------------
+# Figures drawn from the simulator's own runs.  A scenario test writes its trace into
+# build/figures when SIM_TRACE_DIR is set; tools/ladder.py draws each trace.
+FIGURE_CHAPTER := 04
+FIGURE_TEST := build/ch$(FIGURE_CHAPTER)/tests/ch04_seed_race
+FIGURE_TRACES := build/figures/seed001-valid.txt build/figures/seed001-seq.txt
+FIGURE_SVGS := $(FIGURE_TRACES:.txt=.svg)
+
+## figures: run the race scenarios and draw their ladder diagrams into build/figures
+figures: tools
+	@$(MAKE) -s prefix-lib CHAPTER=$(FIGURE_CHAPTER)
+	@$(MAKE) -s $(FIGURE_TEST) CHAPTER=$(FIGURE_CHAPTER)
+	@$(MAKE) -s $(FIGURE_SVGS)
+
+$(FIGURE_TRACES) &: $(FIGURE_TEST)
+	@mkdir -p build/figures
+	@SIM_TRACE_DIR=build/figures CK_FORK=yes CK_VERBOSITY=silent $(FIGURE_TEST)
+
+build/figures/%.svg: build/figures/%.txt tools/ladder.py
+	$(PYTHON) tools/ladder.py $< -o $@
+
+BOOK_FIGURE_DEPS := figures
+
+## check-model: model-check the interval-notifier protocol with SPIN (and its broken variants)
+check-model:
+	@command -v spin >/dev/null || tools/install-packages.sh spin
+	@tools/check_model.sh
+
+# ---------------------------------------------------------------------------
 ## clean: remove build/
 clean:
 	rm -rf build
 
 .PHONY: all help tools tangle check-sync lib libs prefix-tangle prefix-lib prefix-tests \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-grader handout
+        check-starters check-grader handout figures check-model
 
 -include book/book.mk

@@ -19,6 +19,31 @@ struct toy_mirror {
 #line 647 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
+#line 1051 "chapters/04-interval-notifiers.nw"
+struct hmm_valid_range {                 /* the part of 2019's struct hmm_range we need */
+    unsigned long start, end;
+    bool valid;
+    struct hmm_valid_range *next;
+};
 
+struct hmm_valid_mirror {                /* 2019's struct hmm with one hmm_mirror */
+    struct mmu_notifier notifier;
+    pthread_mutex_t lock;                /* hmm->lock */
+    long notifiers;                      /* invalidations in progress */
+    struct hmm_valid_range *ranges;
+    pthread_cond_t wq;                   /* waiters for a valid range */
+    void (*sync)(void *driver, const struct mmu_notifier_range *range);
+    void *driver;
+};
+#line 1171 "chapters/04-interval-notifiers.nw"
+int hmm_valid_mirror_register(struct hmm_valid_mirror *m, struct mm_struct *mm,
+                              void (*sync)(void *, const struct mmu_notifier_range *),
+                              void *driver);
+void hmm_valid_mirror_unregister(struct hmm_valid_mirror *m, struct mm_struct *mm);
+void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range *r,
+                              unsigned long start, unsigned long end);
+void hmm_valid_range_wait(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
+bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 
+#line 651 "chapters/03-mmu-notifiers.nw"
 #endif

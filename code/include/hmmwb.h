@@ -9,6 +9,10 @@
 #line 2034 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
+#line 372 "chapters/04-interval-notifiers.nw"
+#include "interval_tree.h"
+#line 1246 "chapters/04-interval-notifiers.nw"
+#include "trace.h"
 
 #line 840 "chapters/01-physical-memory.nw"
 #endif

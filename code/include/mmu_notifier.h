@@ -42,8 +42,10 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 668 "chapters/03-mmu-notifiers.nw"
+#line 695 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
+#line 422 "chapters/04-interval-notifiers.nw"
+#include "interval_tree.h"
 
 #line 39 "chapters/03-mmu-notifiers.nw"
 struct mmu_notifier;
@@ -70,7 +72,15 @@ struct mmu_notifier_subscriptions {
     pthread_rwlock_t list_lock;      /* read: walking the list and running callbacks;
                                         write: changing the list or users */
     struct mmu_notifier *list;       /* the subscribers */
-
+#line 412 "chapters/04-interval-notifiers.nw"
+    pthread_mutex_t lock;            /* the kernel's spinlock: protects the fields below */
+    bool has_itree;                  /* interval notifiers may be present */
+    unsigned long invalidate_seq;    /* odd while an invalidation hits the tree */
+    unsigned long active_invalidate_ranges;   /* invalidations in progress */
+    struct interval_tree_root itree;
+    pthread_cond_t wq;               /* read_begin and remove wait here */
+    struct mmu_interval_notifier *deferred_list;   /* inserts and removes held back */
+#line 90 "chapters/03-mmu-notifiers.nw"
 };
 #line 164 "chapters/03-mmu-notifiers.nw"
 static inline void sim_hlist_add_head(struct mmu_notifier *sub, struct mmu_notifier **head)
@@ -108,6 +118,40 @@ int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range);
 void __mmu_notifier_release(struct mm_struct *mm);
 void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm);
+#line 382 "chapters/04-interval-notifiers.nw"
+struct mmu_interval_notifier;
+
+struct mmu_interval_notifier_ops {
+    bool (*invalidate)(struct mmu_interval_notifier *sub,
+                       const struct mmu_notifier_range *range, unsigned long cur_seq);
+};
+
+struct mmu_interval_notifier {
+    struct interval_tree_node interval_tree;         /* [start, last] in the mm's tree */
+    const struct mmu_interval_notifier_ops *ops;
+    struct mm_struct *mm;
+    struct mmu_interval_notifier *deferred_next;     /* on the deferred list */
+    unsigned long invalidate_seq;                    /* see the protocol below */
+};
+
+#line 1226 "chapters/04-interval-notifiers.nw"
+int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
+                                 unsigned long start, unsigned long length,
+                                 const struct mmu_interval_notifier_ops *ops);
+int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
+                                        struct mm_struct *mm, unsigned long start,
+                                        unsigned long length,
+                                        const struct mmu_interval_notifier_ops *ops);
+void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub);
+unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub);
+bool mmu_interval_read_retry(struct mmu_interval_notifier *sub, unsigned long seq);
+bool mmu_interval_check_retry(struct mmu_interval_notifier *sub, unsigned long seq);
+void mmu_interval_set_seq(struct mmu_interval_notifier *sub, unsigned long cur_seq);
+
+int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
+                        const struct mmu_notifier_range *range);
+void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs);
+void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm);
 
 #line 732 "chapters/02-address-spaces.nw"
 #endif

@@ -96,6 +96,8 @@ int sim_check_frame(struct page *page, bool listed);
 int sim_check_invariants(void);
 #line 1951 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
+#line 1311 "chapters/04-interval-notifiers.nw"
+int sim_check_notifiers(void);
 
 #line 776 "chapters/01-physical-memory.nw"
 #endif

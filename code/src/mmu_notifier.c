@@ -2,7 +2,7 @@
 #line 739 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 699 "chapters/03-mmu-notifiers.nw"
+#line 706 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
 #line 122 "chapters/03-mmu-notifiers.nw"
@@ -13,7 +13,11 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
     if (!subs)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
-
+#line 426 "chapters/04-interval-notifiers.nw"
+    pthread_mutex_init(&subs->lock, NULL);
+    pthread_cond_init(&subs->wq, NULL);
+    subs->invalidate_seq = 2;
+#line 130 "chapters/03-mmu-notifiers.nw"
     return subs;
 }
 
@@ -24,7 +28,11 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     if (!subs)
         return;
     SIM_WARN(subs->list, "subscribers left on a dead mm");
-
+#line 432 "chapters/04-interval-notifiers.nw"
+    SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
+    pthread_cond_destroy(&subs->wq);
+    pthread_mutex_destroy(&subs->lock);
+#line 141 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_destroy(&subs->list_lock);
     free(subs);
     mm->notifier_subscriptions = NULL;
@@ -93,9 +101,20 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-
+#line 605 "chapters/04-interval-notifiers.nw"
+    sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
+                    sim_notifier_event_name(range->event), range->start, range->end);
+    if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
+        ret = mn_itree_invalidate(subs, range);
+        if (ret)
+            return ret;
+    }
+#line 402 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-
+#line 627 "chapters/04-interval-notifiers.nw"
+    if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+        mn_itree_inv_end(subs);
+#line 404 "chapters/03-mmu-notifiers.nw"
     return ret;
 }
 #line 457 "chapters/03-mmu-notifiers.nw"
@@ -103,7 +122,11 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-
+#line 615 "chapters/04-interval-notifiers.nw"
+    sim_trace_event("invalidate_range_end");
+    if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+        mn_itree_inv_end(subs);
+#line 462 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->invalidate_range_end)
@@ -117,6 +140,211 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
     if (!mm_has_notifiers(range->mm))
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
+}
+#line 500 "chapters/04-interval-notifiers.nw"
+static struct mmu_interval_notifier *
+mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
+                         const struct mmu_notifier_range *range, unsigned long *seq)
+{
+    struct interval_tree_node *node;
+    struct mmu_interval_notifier *first = NULL;
+
+    pthread_mutex_lock(&subs->lock);
+    subs->active_invalidate_ranges++;
+    node = interval_tree_iter_first(&subs->itree, range->start, range->end - 1);
+    if (node) {
+        subs->invalidate_seq |= 1;
+        first = (struct mmu_interval_notifier *)node;
+    }
+    *seq = subs->invalidate_seq;
+    sim_trace_state("seq = %lu", *seq);
+    pthread_mutex_unlock(&subs->lock);
+    return first;
+}
+
+static struct mmu_interval_notifier *
+mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
+                  struct mmu_interval_notifier *sub, const struct mmu_notifier_range *range)
+{
+    struct interval_tree_node *node = interval_tree_iter_next(&subs->itree,
+                                                              &sub->interval_tree,
+                                                              range->start, range->end - 1);
+
+    return (struct mmu_interval_notifier *)node;
+}
+#line 579 "chapters/04-interval-notifiers.nw"
+int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
+                        const struct mmu_notifier_range *range)
+{
+    struct mmu_interval_notifier *sub;
+    unsigned long cur_seq;
+
+    for (sub = mn_itree_inv_start_range(subs, range, &cur_seq); sub;
+         sub = mn_itree_inv_next(subs, sub, range)) {
+        if (sub->ops->invalidate(sub, range, cur_seq))
+            continue;
+        if (SIM_WARN(mmu_notifier_range_blockable(range),
+                     "interval notifier %p failed a blockable invalidation", (void *)sub))
+            continue;
+        mn_itree_inv_end(subs);
+        return -EAGAIN;
+    }
+    return 0;
+}
+#line 833 "chapters/04-interval-notifiers.nw"
+void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
+{
+    struct mmu_notifier_range range = {
+        .mm = mm, .start = 0, .end = ULONG_MAX,
+        .flags = MMU_NOTIFIER_RANGE_BLOCKABLE, .event = MMU_NOTIFY_RELEASE,
+    };
+    struct mmu_interval_notifier *sub;
+    unsigned long cur_seq;
+
+    for (sub = mn_itree_inv_start_range(subs, &range, &cur_seq); sub;
+         sub = mn_itree_inv_next(subs, sub, &range))
+        SIM_WARN(!sub->ops->invalidate(sub, &range, cur_seq),
+                 "interval notifier %p refused release", (void *)sub);
+    mn_itree_inv_end(subs);
+}
+#line 640 "chapters/04-interval-notifiers.nw"
+unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
+{
+    struct mmu_notifier_subscriptions *subs = sub->mm->notifier_subscriptions;
+    unsigned long seq;
+
+    pthread_mutex_lock(&subs->lock);
+    seq = __atomic_load_n(&sub->invalidate_seq, __ATOMIC_RELAXED);
+    while (seq == subs->invalidate_seq)
+        pthread_cond_wait(&subs->wq, &subs->lock);
+    pthread_mutex_unlock(&subs->lock);
+    sim_trace_event("read_begin = %lu", seq);
+    return seq;
+}
+#line 672 "chapters/04-interval-notifiers.nw"
+static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
+                                          struct mm_struct *mm,
+                                          struct mmu_notifier_subscriptions *subs,
+                                          unsigned long start, unsigned long length,
+                                          const struct mmu_interval_notifier_ops *ops)
+{
+    sub->mm = mm;
+    sub->ops = ops;
+    sub->deferred_next = NULL;
+    sub->interval_tree.in_tree = false;
+    sub->interval_tree.start = start;
+    if (length == 0 || __builtin_add_overflow(start, length - 1, &sub->interval_tree.last))
+        return -EOVERFLOW;
+    if (!sim_mm_alive(mm))
+        return -EINVAL;
+    mmgrab(mm);
+    pthread_mutex_lock(&subs->lock);
+    if (subs->active_invalidate_ranges) {
+        if (subs->invalidate_seq & 1) {
+            sub->deferred_next = subs->deferred_list;
+            subs->deferred_list = sub;
+        } else {
+            subs->invalidate_seq |= 1;
+            interval_tree_insert(&sub->interval_tree, &subs->itree);
+        }
+        sub->invalidate_seq = subs->invalidate_seq;
+    } else {
+        sub->invalidate_seq = subs->invalidate_seq - 1;
+        interval_tree_insert(&sub->interval_tree, &subs->itree);
+    }
+    pthread_mutex_unlock(&subs->lock);
+    return 0;
+}
+#line 713 "chapters/04-interval-notifiers.nw"
+static int sim_itree_enable(struct mm_struct *mm, bool locked)
+{
+    struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
+    int ret = 0;
+
+    if (subs && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+        return 0;
+    if (!locked)
+        mmap_write_lock(mm);
+    ret = __mmu_notifier_register(NULL, mm);
+    if (!ret)
+        __atomic_store_n(&mm->notifier_subscriptions->has_itree, true, __ATOMIC_RELEASE);
+    if (!locked)
+        mmap_write_unlock(mm);
+    return ret;
+}
+
+static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
+                               unsigned long start, unsigned long length,
+                               const struct mmu_interval_notifier_ops *ops, bool locked)
+{
+    int ret;
+
+    if (!sub || !ops || !ops->invalidate || !mm)
+        return -EINVAL;
+    if (length == 0 || start + (length - 1) < start)
+        return -EOVERFLOW;
+    if (!sim_mm_alive(mm))
+        return -EINVAL;
+    ret = sim_itree_enable(mm, locked);
+    if (ret)
+        return ret;
+    return __mmu_interval_notifier_insert(sub, mm, mm->notifier_subscriptions, start,
+                                          length, ops);
+}
+
+int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
+                                 unsigned long start, unsigned long length,
+                                 const struct mmu_interval_notifier_ops *ops)
+{
+    return sim_interval_insert(sub, mm, start, length, ops, false);
+}
+
+int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
+                                        struct mm_struct *mm, unsigned long start,
+                                        unsigned long length,
+                                        const struct mmu_interval_notifier_ops *ops)
+{
+    return sim_interval_insert(sub, mm, start, length, ops, true);
+}
+#line 777 "chapters/04-interval-notifiers.nw"
+static void sim_deferred_del(struct mmu_notifier_subscriptions *subs,
+                             struct mmu_interval_notifier *sub)
+{
+    for (struct mmu_interval_notifier **p = &subs->deferred_list; *p; p = &(*p)->deferred_next)
+        if (*p == sub) {
+            *p = sub->deferred_next;
+            sub->deferred_next = NULL;
+            return;
+        }
+}
+
+void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub)
+{
+    struct mmu_notifier_subscriptions *subs;
+    struct mm_struct *mm;
+    unsigned long seq = 0;
+
+    if (SIM_WARN(!sub || !sub->mm, "not an inserted interval notifier"))
+        return;
+    mm = sub->mm;
+    subs = mm->notifier_subscriptions;
+    pthread_mutex_lock(&subs->lock);
+    if (subs->invalidate_seq & 1) {
+        if (!sub->interval_tree.in_tree) {
+            sim_deferred_del(subs, sub);
+        } else {
+            sub->deferred_next = subs->deferred_list;
+            subs->deferred_list = sub;
+            seq = subs->invalidate_seq;
+        }
+    } else {
+        interval_tree_remove(&sub->interval_tree, &subs->itree);
+    }
+    while (seq && subs->invalidate_seq == seq)
+        pthread_cond_wait(&subs->wq, &subs->lock);
+    pthread_mutex_unlock(&subs->lock);
+    sub->mm = NULL;
+    mmdrop(mm);
 }
 #line 648 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,

@@ -255,6 +255,8 @@ int sim_check_invariants(void)
     bad += sim_check_physical_memory();
 #line 1947 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
+#line 1307 "chapters/04-interval-notifiers.nw"
+    bad += sim_check_notifiers();
 #line 718 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());

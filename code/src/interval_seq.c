@@ -1,0 +1,23 @@
+/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+#line 1263 "chapters/04-interval-notifiers.nw"
+#include "hmmwb.h"
+
+#line 462 "chapters/04-interval-notifiers.nw"
+void mmu_interval_set_seq(struct mmu_interval_notifier *sub, unsigned long cur_seq)
+{
+    __atomic_store_n(&sub->invalidate_seq, cur_seq, __ATOMIC_RELAXED);
+    sim_trace_state("notifier seq = %lu", cur_seq);
+}
+
+bool mmu_interval_read_retry(struct mmu_interval_notifier *sub, unsigned long seq)
+{
+    bool retry = __atomic_load_n(&sub->invalidate_seq, __ATOMIC_RELAXED) != seq;
+
+    sim_trace_event("read_retry(%lu) = %s", seq, retry ? "true" : "false");
+    return retry;
+}
+
+bool mmu_interval_check_retry(struct mmu_interval_notifier *sub, unsigned long seq)
+{
+    return __atomic_load_n(&sub->invalidate_seq, __ATOMIC_RELAXED) != seq;
+}
