@@ -37,6 +37,7 @@ Standard library only.
 """
 
 import argparse
+import functools
 import os
 import re
 import sys
@@ -227,6 +228,7 @@ _SANS_BOLD_ASCII = (
 _MONO_ADVANCE = 1233 / 2048          # every DejaVu Sans Mono glyph
 
 
+@functools.lru_cache(maxsize=4096)
 def _cell(ch):
     """0 for a combining mark, 2 for a wide (East Asian) character, else 1."""
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
@@ -237,7 +239,8 @@ def _cell(ch):
 def text_width(text, font, size):
     """Width in pixels of `text` in `font` ("mono", "sans" or "bold")."""
     if font == "mono":
-        return sum(_cell(ch) for ch in text) * _MONO_ADVANCE * size
+        cells = len(text) if text.isascii() else sum(_cell(ch) for ch in text)
+        return cells * _MONO_ADVANCE * size
     table = _SANS_BOLD_ASCII if font == "bold" else _SANS_ASCII
     other = 1400 if font == "bold" else 1300
     units = 0
@@ -411,6 +414,7 @@ class Row:
             self.group = ("message",) + tuple(sorted((src, dst)))
         else:
             self.group = ("mark" if kind in ("event", "state") else "loop", src)
+        self.text = clean_text(rec.label)
         self.cap = float("inf")   # labels wrap at this width
         self.lines = []
         self.text_w = 0.0    # width of the widest line
@@ -422,7 +426,7 @@ class Row:
         """Wraps the label to `cap` pixels (None: as it is)."""
         if cap is not None:
             self.cap = cap
-        label = clean_text(self.rec.label)
+        label = self.text
         self.lines = wrap(label, self.cap)
         self.text_w = max(mono_measure(line) for line in self.lines) if label else 0.0
 
@@ -432,7 +436,7 @@ class Row:
         count = len(self.lines)
         if count < 2:
             return
-        label = clean_text(self.rec.label)
+        label = self.text
         lo, hi = int(self.text_w / count / CHAR_W), int(self.text_w / CHAR_W + 0.5)
         while lo < hi:
             mid = (lo + hi) // 2

@@ -827,7 +827,11 @@ def render_chunk_html(book, chunk):
         h.append('<div class="chunk-meta">%s</div>' % " ".join(
             '<span class="meta-item"><span class="meta-label">%s</span> %s'
             '</span>' % (esc(k), v) for k, v in meta))
-    h.append('<pre class="chunk-code"><code>%s</code></pre>' % code)
+    if code.strip():
+        h.append('<pre class="chunk-code"><code>%s</code></pre>' % code)
+    else:
+        h.append('<p class="chunk-empty">Empty in this chapter: a place left for later '
+                 'chapters, which continue it.</p>')
     h.append('</div>')
     body = "\n".join(h)
     f = fence_for(body)
@@ -1425,7 +1429,7 @@ def exercises_md(ch):
            "Difficulty runs from \u2460 to \u2462.\n"]
     for i, (level, title, points, rel, statement) in enumerate(sorted(found), 1):
         out.append("::: {.exercise}")
-        out.append("**%s.%d %s %s** \u00b7 %d points \u00b7 `%s`\n"
+        out.append("**Exercise %s.%d %s %s** \u00b7 %d points \u00b7 `%s`\n"
                    % (ch.number, i, DIFFICULTY_MARK.get(level, ""),
                       md_escape(title), points, rel))
         out.append(statement)

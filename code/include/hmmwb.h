@@ -1,12 +1,12 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 835 "chapters/01-physical-memory.nw"
+#line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
 
-#line 844 "chapters/01-physical-memory.nw"
+#line 863 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2034 "chapters/02-address-spaces.nw"
+#line 2082 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 372 "chapters/04-interval-notifiers.nw"
@@ -14,5 +14,5 @@
 #line 1246 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
 
-#line 840 "chapters/01-physical-memory.nw"
+#line 859 "chapters/01-physical-memory.nw"
 #endif

@@ -1,5 +1,5 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 107 "chapters/01-physical-memory.nw"
+#line 108 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_KERNEL_H
 #define HMMWB_KERNEL_H
 
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#line 39 "chapters/01-physical-memory.nw"
+#line 40 "chapters/01-physical-memory.nw"
 #define MAX_ERRNO 4095
 
 static inline void *ERR_PTR(long error)
@@ -31,7 +31,7 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 {
     return !ptr || IS_ERR(ptr);
 }
-#line 70 "chapters/01-physical-memory.nw"
+#line 71 "chapters/01-physical-memory.nw"
 void sim_warn(const char *func, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 unsigned long sim_warn_count(void);
@@ -44,5 +44,5 @@ unsigned long sim_warn_count(void);
         __warned;                                               \
     })
 
-#line 119 "chapters/01-physical-memory.nw"
+#line 120 "chapters/01-physical-memory.nw"
 #endif

@@ -1,5 +1,5 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2006 "chapters/02-address-spaces.nw"
+#line 2054 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -114,7 +114,7 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 {
     return entry.val;
 }
-#line 305 "chapters/02-address-spaces.nw"
+#line 307 "chapters/02-address-spaces.nw"
 #define VM_READ 0x00000001UL
 #define VM_WRITE 0x00000002UL
 #define VM_EXEC 0x00000004UL
@@ -123,12 +123,12 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 #define VM_PFNMAP 0x00000400UL
 #define VM_MIXEDMAP 0x10000000UL
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
-#line 320 "chapters/02-address-spaces.nw"
+#line 326 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1264 "chapters/02-address-spaces.nw"
+#line 1280 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
@@ -141,14 +141,14 @@ static inline unsigned sim_pt_index(unsigned long addr, int level)
 {
     return (addr >> (PAGE_SHIFT + 9 * level)) & (PTRS_PER_PTE - 1);
 }
-#line 344 "chapters/02-address-spaces.nw"
+#line 350 "chapters/02-address-spaces.nw"
 struct sim_shmem {
     atomic_int refs;                 /* VMAs using this object */
     pthread_mutex_t lock;            /* protects pages[] */
     unsigned long nr_pages;
     struct page **pages;             /* NULL until first touched */
 };
-#line 327 "chapters/02-address-spaces.nw"
+#line 333 "chapters/02-address-spaces.nw"
 struct vm_area_struct {
     unsigned long vm_start;          /* first address */
     unsigned long vm_end;            /* first address past the end */
@@ -158,7 +158,7 @@ struct vm_area_struct {
     struct sim_shmem *vm_shmem;      /* backing of MAP_SHARED memory, else NULL */
     struct vm_area_struct *vm_prev, *vm_next;   /* sorted by address */
 };
-#line 417 "chapters/02-address-spaces.nw"
+#line 423 "chapters/02-address-spaces.nw"
 struct mm_struct {
     pthread_rwlock_t mmap_lock;          /* protects the VMA list */
     pthread_mutex_t page_table_lock;     /* protects every table and PTE */
@@ -170,9 +170,9 @@ struct mm_struct {
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
 #line 102 "chapters/03-mmu-notifiers.nw"
     struct mmu_notifier_subscriptions *notifier_subscriptions;
-#line 427 "chapters/02-address-spaces.nw"
+#line 433 "chapters/02-address-spaces.nw"
 };
-#line 807 "chapters/02-address-spaces.nw"
+#line 818 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -191,7 +191,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 1957 "chapters/02-address-spaces.nw"
+#line 2005 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -233,7 +233,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 1990 "chapters/02-address-spaces.nw"
+#line 2038 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 struct mm_struct *sim_mm_alloc(void);
@@ -247,7 +247,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
                           unsigned long any_of);
 vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
-#line 229 "chapters/02-address-spaces.nw"
+#line 231 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
 {
     if (pte)
@@ -255,5 +255,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2030 "chapters/02-address-spaces.nw"
+#line 2078 "chapters/02-address-spaces.nw"
 #endif

@@ -1,31 +1,31 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 761 "chapters/01-physical-memory.nw"
+#line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
 
 #include <stdatomic.h>
 #include "kernel.h"
 
-#line 26 "chapters/01-physical-memory.nw"
+#line 27 "chapters/01-physical-memory.nw"
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 #define PAGE_ALIGN(addr) (((addr) + PAGE_SIZE - 1) & PAGE_MASK)
 #define PAGE_ALIGNED(addr) (((addr) & (PAGE_SIZE - 1)) == 0)
-#line 190 "chapters/01-physical-memory.nw"
+#line 194 "chapters/01-physical-memory.nw"
 struct dev_pagemap;
 
 struct page {
-#line 129 "chapters/01-physical-memory.nw"
+#line 130 "chapters/01-physical-memory.nw"
     atomic_ulong flags;          /* PG_* bits, changed atomically */
     atomic_int _refcount;        /* references; 0 means the frame is free */
     atomic_int _mapcount;        /* page-table entries that map this frame */
     unsigned long pfn;           /* this frame's number, fixed at boot */
     struct page *free_next;      /* free-list link, valid only while free */
-#line 154 "chapters/01-physical-memory.nw"
+#line 157 "chapters/01-physical-memory.nw"
     struct dev_pagemap *pgmap;   /* ZONE_DEVICE pages: the owning pagemap */
     void *zone_device_data;      /* ZONE_DEVICE pages: free for the driver */
-#line 194 "chapters/01-physical-memory.nw"
+#line 198 "chapters/01-physical-memory.nw"
 };
 
 static inline int page_ref_count(const struct page *page)
@@ -37,7 +37,7 @@ static inline int page_mapcount(const struct page *page)
 {
     return atomic_load(&((struct page *)page)->_mapcount);
 }
-#line 164 "chapters/01-physical-memory.nw"
+#line 168 "chapters/01-physical-memory.nw"
 enum pageflags {
     PG_locked,
     PG_buddy,
@@ -58,7 +58,7 @@ static inline bool PageReserved(const struct page *page)
 {
     return sim_page_test_flag(page, PG_reserved);
 }
-#line 216 "chapters/01-physical-memory.nw"
+#line 220 "chapters/01-physical-memory.nw"
 struct sim_mem_section {
     unsigned long start_pfn;     /* first pfn of the section */
     unsigned long nr_pages;      /* pfns [start_pfn, start_pfn + nr_pages) */
@@ -67,11 +67,11 @@ struct sim_mem_section {
 };
 
 #define SIM_MAX_SECTIONS 64
-#line 334 "chapters/01-physical-memory.nw"
+#line 339 "chapters/01-physical-memory.nw"
 #define SIM_RAM_START_PFN 0x100UL
 #define SIM_RAM_DEFAULT_PAGES (256UL * 1024 * 1024 / PAGE_SIZE)
 #define SIM_RAM_MAX_PAGES (64UL * 1024 * 1024 * 1024 / PAGE_SIZE)
-#line 733 "chapters/01-physical-memory.nw"
+#line 752 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void);
 void get_page(struct page *page);
 void put_page(struct page *page);
@@ -89,15 +89,15 @@ unsigned long sim_nr_pages_in_use(void);
 void sim_page_reserve(struct page *page);
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages);
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#line 756 "chapters/01-physical-memory.nw"
+#line 775 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
-#line 636 "chapters/01-physical-memory.nw"
+#line 650 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 1951 "chapters/02-address-spaces.nw"
+#line 1999 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 #line 1311 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 
-#line 776 "chapters/01-physical-memory.nw"
+#line 795 "chapters/01-physical-memory.nw"
 #endif

@@ -1,11 +1,11 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2065 "chapters/02-address-spaces.nw"
+#line 2113 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 267 "chapters/02-address-spaces.nw"
+#line 269 "chapters/02-address-spaces.nw"
 #define SIM_ZERO_PAGE_PFN (SIM_RAM_START_PFN - 1)
 
 static struct page *sim_zero_page_ptr;
@@ -34,7 +34,7 @@ bool is_zero_pfn(unsigned long pfn)
 {
     return pfn == page_to_pfn(sim_zero_page());
 }
-#line 390 "chapters/02-address-spaces.nw"
+#line 396 "chapters/02-address-spaces.nw"
 static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long index)
 {
     struct page *page;
@@ -50,9 +50,9 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2072 "chapters/02-address-spaces.nw"
+#line 2120 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
-#line 837 "chapters/02-address-spaces.nw"
+#line 849 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
                            unsigned int flags)
 {
@@ -68,10 +68,10 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2074 "chapters/02-address-spaces.nw"
+#line 2122 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
-#line 855 "chapters/02-address-spaces.nw"
+#line 867 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -94,9 +94,9 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2077 "chapters/02-address-spaces.nw"
+#line 2125 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
-#line 889 "chapters/02-address-spaces.nw"
+#line 905 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -122,7 +122,7 @@ static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 921 "chapters/02-address-spaces.nw"
+#line 935 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -141,7 +141,7 @@ static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
     return 0;
 }
-#line 948 "chapters/02-address-spaces.nw"
+#line 962 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -153,7 +153,7 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
     (void)entry;
     return VM_FAULT_SIGBUS;
 }
-#line 1059 "chapters/02-address-spaces.nw"
+#line 1073 "chapters/02-address-spaces.nw"
 static bool sim_try_access(struct mm_struct *mm, unsigned long addr, void *buf,
                            size_t len, bool write)
 {
@@ -189,7 +189,7 @@ static int sim_access_page(struct vm_area_struct *vma, unsigned long addr, void 
     }
     return 0;
 }
-#line 1104 "chapters/02-address-spaces.nw"
+#line 1120 "chapters/02-address-spaces.nw"
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
                           unsigned long any_of)
 {
@@ -204,7 +204,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
     }
     return true;
 }
-#line 1126 "chapters/02-address-spaces.nw"
+#line 1142 "chapters/02-address-spaces.nw"
 static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
                       unsigned long len, bool write)
 {

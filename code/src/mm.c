@@ -1,10 +1,10 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2042 "chapters/02-address-spaces.nw"
+#line 2090 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 214 "chapters/02-address-spaces.nw"
+#line 216 "chapters/02-address-spaces.nw"
 static void sim_free_pgtable(struct sim_pgtable *table, int level)
 {
     if (level > 0)
@@ -13,7 +13,7 @@ static void sim_free_pgtable(struct sim_pgtable *table, int level)
                 sim_free_pgtable((struct sim_pgtable *)table->entry[i], level - 1);
     free(table);
 }
-#line 240 "chapters/02-address-spaces.nw"
+#line 242 "chapters/02-address-spaces.nw"
 pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
 {
     pte_t *ptep, pte = 0;
@@ -25,7 +25,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
     pthread_mutex_unlock(&mm->page_table_lock);
     return pte;
 }
-#line 439 "chapters/02-address-spaces.nw"
+#line 446 "chapters/02-address-spaces.nw"
 void mmap_read_lock(struct mm_struct *mm)
 {
     pthread_rwlock_rdlock(&mm->mmap_lock);
@@ -45,7 +45,7 @@ void mmap_write_unlock(struct mm_struct *mm)
 {
     pthread_rwlock_unlock(&mm->mmap_lock);
 }
-#line 464 "chapters/02-address-spaces.nw"
+#line 471 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_list;
 pthread_mutex_t sim_mm_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -70,10 +70,10 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2050 "chapters/02-address-spaces.nw"
+#line 2098 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
-#line 494 "chapters/02-address-spaces.nw"
+#line 501 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_alloc(void)
 {
     struct mm_struct *mm = calloc(1, sizeof(*mm));
@@ -102,7 +102,7 @@ struct mm_struct *sim_mm_create(void)
 {
     return sim_mm_alloc();
 }
-#line 534 "chapters/02-address-spaces.nw"
+#line 544 "chapters/02-address-spaces.nw"
 void mmgrab(struct mm_struct *mm)
 {
     if (!SIM_WARN(!mm, "NULL mm"))
@@ -121,8 +121,7 @@ void mmget(struct mm_struct *mm)
 {
     if (SIM_WARN(!mm, "NULL mm"))
         return;
-    if (SIM_WARN(atomic_fetch_add(&mm->mm_users, 1) <= 0, "mm had no users"))
-        atomic_fetch_sub(&mm->mm_users, 1);
+    SIM_WARN(!mmget_not_zero(mm), "mm had no users");
 }
 
 bool mmget_not_zero(struct mm_struct *mm)
@@ -152,18 +151,18 @@ bool sim_mm_alive(struct mm_struct *mm)
 {
     return mm && atomic_load(&mm->mm_users) > 0;
 }
-#line 589 "chapters/02-address-spaces.nw"
+#line 598 "chapters/02-address-spaces.nw"
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
 #line 156 "chapters/03-mmu-notifiers.nw"
     __mmu_notifier_subscriptions_destroy(mm);
-#line 593 "chapters/02-address-spaces.nw"
+#line 602 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
 }
-#line 356 "chapters/02-address-spaces.nw"
+#line 362 "chapters/02-address-spaces.nw"
 struct sim_shmem *sim_shmem_create(unsigned long nr_pages)
 {
     struct sim_shmem *shm = calloc(1, sizeof(*shm));
@@ -192,7 +191,7 @@ void sim_shmem_put(struct sim_shmem *shm)
     free(shm->pages);
     free(shm);
 }
-#line 758 "chapters/02-address-spaces.nw"
+#line 767 "chapters/02-address-spaces.nw"
 static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
     pte_t pte = *ptep;
@@ -203,6 +202,8 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
 
         if (is_zero_pfn(pte_pfn(pte)))
             return;
+        if (SIM_WARN(!page, "entry %#lx at %#lx maps no frame", pte, addr))
+            return;
         atomic_fetch_sub(&page->_mapcount, 1);
         put_page(page);
         return;
@@ -211,7 +212,7 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
 }
-#line 782 "chapters/02-address-spaces.nw"
+#line 793 "chapters/02-address-spaces.nw"
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
     struct mm_struct *mm = vma->vm_mm;
@@ -226,7 +227,7 @@ void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
     }
     pthread_mutex_unlock(&mm->page_table_lock);
 }
-#line 1169 "chapters/02-address-spaces.nw"
+#line 1185 "chapters/02-address-spaces.nw"
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 {
     if (!mm)
@@ -237,7 +238,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 1185 "chapters/02-address-spaces.nw"
+#line 1201 "chapters/02-address-spaces.nw"
 void sim_vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
     struct vm_area_struct *prev = NULL, *next = mm->mmap;
@@ -273,7 +274,7 @@ void sim_vma_free(struct vm_area_struct *vma)
     sim_shmem_put(vma->vm_shmem);
     free(vma);
 }
-#line 1227 "chapters/02-address-spaces.nw"
+#line 1243 "chapters/02-address-spaces.nw"
 static int sim_split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
                          unsigned long addr)
 {
@@ -299,7 +300,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 1712 "chapters/02-address-spaces.nw"
+#line 1758 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

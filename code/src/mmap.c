@@ -1,9 +1,9 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2087 "chapters/02-address-spaces.nw"
+#line 2135 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1270 "chapters/02-address-spaces.nw"
+#line 1286 "chapters/02-address-spaces.nw"
 static unsigned long sim_find_gap_from(struct mm_struct *mm, unsigned long from,
                                        unsigned long len)
 {
@@ -38,23 +38,23 @@ static unsigned long sim_get_unmapped_area(struct mm_struct *mm, unsigned long h
     addr = sim_find_gap_from(mm, SIM_MMAP_BASE, len);
     return addr ? addr : sim_find_gap_from(mm, SIM_MMAP_MIN_ADDR, len);
 }
-#line 1314 "chapters/02-address-spaces.nw"
+#line 1334 "chapters/02-address-spaces.nw"
 static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int flags)
 {
     int type = flags & (MAP_PRIVATE | MAP_SHARED);
 
-    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
-        return -EINVAL;
-    if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE))
-        return -EINVAL;
-    if (type != MAP_PRIVATE && type != MAP_SHARED)
-        return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS))
-        return -EINVAL;
     if (len == 0)
         return -EINVAL;
     if (PAGE_ALIGN(len) < len || PAGE_ALIGN(len) > SIM_TASK_SIZE)
         return -ENOMEM;
+    if (type != MAP_PRIVATE && type != MAP_SHARED)
+        return -EINVAL;
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+        return -EINVAL;
+    if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE))
+        return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS))
+        return -EINVAL;
     if (flags & MAP_FIXED) {
         if (!PAGE_ALIGNED(addr))
             return -EINVAL;
@@ -65,9 +65,9 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2092 "chapters/02-address-spaces.nw"
+#line 2140 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
-#line 1348 "chapters/02-address-spaces.nw"
+#line 1372 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -82,18 +82,22 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
 
     if (ret)
         return ret;
-    if (!sim_mm_alive(mm))
-        return -EINVAL;
     len = PAGE_ALIGN(len);
     vma = calloc(1, sizeof(*vma));
     if (!vma)
         return -ENOMEM;
+    if ((flags & MAP_SHARED) && !(vma->vm_shmem = sim_shmem_create(len >> PAGE_SHIFT))) {
+        free(vma);
+        return -ENOMEM;
+    }
+    if (!mmget_not_zero(mm)) {
+        sim_vma_free(vma);
+        return -EINVAL;
+    }
     mmap_write_lock(mm);
     if (flags & MAP_FIXED)
         ret = sim_do_munmap(mm, addr, addr + len);
     else if (!(addr = sim_get_unmapped_area(mm, addr, len)))
-        ret = -ENOMEM;
-    if (!ret && (flags & MAP_SHARED) && !(vma->vm_shmem = sim_shmem_create(len >> PAGE_SHIFT)))
         ret = -ENOMEM;
     if (!ret) {
         vma->vm_start = addr;
@@ -103,11 +107,12 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         sim_vma_link(mm, vma);
     }
     mmap_write_unlock(mm);
+    mmput(mm);
     if (ret)
-        free(vma);
+        sim_vma_free(vma);
     return ret ? ret : (long)addr;
 }
-#line 1396 "chapters/02-address-spaces.nw"
+#line 1425 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
@@ -131,7 +136,7 @@ static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned lon
     mmu_notifier_invalidate_range_end(&range);
     return 0;
 }
-#line 1426 "chapters/02-address-spaces.nw"
+#line 1455 "chapters/02-address-spaces.nw"
 int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 {
     int ret;
@@ -141,14 +146,15 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     len = PAGE_ALIGN(len);
     if (len == 0 || addr > SIM_TASK_SIZE || len > SIM_TASK_SIZE - addr)
         return -EINVAL;
-    if (!sim_mm_alive(mm))
+    if (!mmget_not_zero(mm))
         return -EINVAL;
     mmap_write_lock(mm);
     ret = sim_do_munmap(mm, addr, addr + len);
     mmap_write_unlock(mm);
+    mmput(mm);
     return ret;
 }
-#line 1498 "chapters/02-address-spaces.nw"
+#line 1534 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
@@ -178,7 +184,7 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 1453 "chapters/02-address-spaces.nw"
+#line 1486 "chapters/02-address-spaces.nw"
 static bool sim_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     return sim_range_accessible(mm, start, end, 0) || start == end;
@@ -189,15 +195,17 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     unsigned long end;
     int ret;
 
-    if (!PAGE_ALIGNED(addr) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
-        return -EINVAL;
-    end = addr + PAGE_ALIGN(len);
-    if (end < addr || (len && PAGE_ALIGN(len) == 0))
-        return -ENOMEM;
-    if (!sim_mm_alive(mm))
+    if (!PAGE_ALIGNED(addr))
         return -EINVAL;
     if (len == 0)
         return 0;
+    end = addr + PAGE_ALIGN(len);
+    if (end <= addr)
+        return -ENOMEM;
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+        return -EINVAL;
+    if (!mmget_not_zero(mm))
+        return -EINVAL;
     mmap_write_lock(mm);
     ret = sim_range_mapped(mm, addr, end) ? 0 : -ENOMEM;
     if (!ret)
@@ -208,9 +216,10 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
          !ret && vma && vma->vm_start < end; vma = vma->vm_next)
         sim_change_protection(vma, sim_prot_to_vm_flags(prot));
     mmap_write_unlock(mm);
+    mmput(mm);
     return ret;
 }
-#line 1603 "chapters/02-address-spaces.nw"
+#line 1640 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -219,6 +228,8 @@ static void sim_copy_pte(pte_t *dst, pte_t *src)
         if (!is_zero_pfn(pte_pfn(pte))) {
             struct page *page = pfn_to_page(pte_pfn(pte));
 
+            if (SIM_WARN(!page, "entry %#lx maps no frame", pte))
+                return;
             get_page(page);
             atomic_fetch_add(&page->_mapcount, 1);
         }
@@ -230,7 +241,7 @@ static void sim_copy_pte(pte_t *dst, pte_t *src)
 
     SIM_WARN(true, "cannot copy entry %#lx", pte);
 }
-#line 1628 "chapters/02-address-spaces.nw"
+#line 1667 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -259,7 +270,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1668 "chapters/02-address-spaces.nw"
+#line 1709 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));
@@ -279,15 +290,20 @@ struct mm_struct *sim_fork(struct mm_struct *mm)
     struct mm_struct *child;
     int ret = 0;
 
-    if (!sim_mm_alive(mm))
+    if (!mmget_not_zero(mm))
         return ERR_PTR(-EINVAL);
     child = sim_mm_alloc();
-    if (!child)
+    if (!child) {
+        mmput(mm);
         return ERR_PTR(-ENOMEM);
+    }
     mmap_write_lock(mm);
+    mmap_write_lock(child);
     for (struct vm_area_struct *vma = mm->mmap; vma && !ret; vma = vma->vm_next)
         ret = sim_dup_vma(child, vma);
+    mmap_write_unlock(child);
     mmap_write_unlock(mm);
+    mmput(mm);
     if (ret) {
         mmput(child);
         return ERR_PTR(ret);

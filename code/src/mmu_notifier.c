@@ -1,5 +1,5 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 739 "chapters/02-address-spaces.nw"
+#line 748 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
 #line 706 "chapters/03-mmu-notifiers.nw"
@@ -346,7 +346,7 @@ void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 648 "chapters/02-address-spaces.nw"
+#line 657 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -372,14 +372,14 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 {
     return range->flags & MMU_NOTIFIER_RANGE_BLOCKABLE;
 }
-#line 681 "chapters/02-address-spaces.nw"
+#line 690 "chapters/02-address-spaces.nw"
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
 #line 391 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
-#line 685 "chapters/02-address-spaces.nw"
+#line 694 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
@@ -388,7 +388,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 #line 452 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
-#line 691 "chapters/02-address-spaces.nw"
+#line 700 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_release(struct mm_struct *mm)
@@ -397,5 +397,5 @@ void mmu_notifier_release(struct mm_struct *mm)
 #line 499 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(mm))
         __mmu_notifier_release(mm);
-#line 697 "chapters/02-address-spaces.nw"
+#line 706 "chapters/02-address-spaces.nw"
 }

@@ -1,5 +1,5 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 782 "chapters/01-physical-memory.nw"
+#line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include "page.h"
 
-#line 84 "chapters/01-physical-memory.nw"
+#line 85 "chapters/01-physical-memory.nw"
 static atomic_ulong sim_warnings;
 
 void sim_warn(const char *func, const char *fmt, ...)
@@ -27,11 +27,11 @@ unsigned long sim_warn_count(void)
 {
     return atomic_load(&sim_warnings);
 }
-#line 233 "chapters/01-physical-memory.nw"
+#line 237 "chapters/01-physical-memory.nw"
 static struct sim_mem_section sim_sections[SIM_MAX_SECTIONS];
 static atomic_int sim_nr_sections;
 static pthread_mutex_t sim_sections_lock = PTHREAD_MUTEX_INITIALIZER;
-#line 244 "chapters/01-physical-memory.nw"
+#line 248 "chapters/01-physical-memory.nw"
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages)
 {
     struct sim_mem_section *sec = NULL;
@@ -64,7 +64,7 @@ out_unlock:
         munmap(data, nr_pages * PAGE_SIZE);
     return sec;
 }
-#line 281 "chapters/01-physical-memory.nw"
+#line 285 "chapters/01-physical-memory.nw"
 static struct sim_mem_section *sim_pfn_section(unsigned long pfn)
 {
     int n = atomic_load_explicit(&sim_nr_sections, memory_order_acquire);
@@ -77,7 +77,7 @@ static struct sim_mem_section *sim_pfn_section(unsigned long pfn)
     }
     return NULL;
 }
-#line 301 "chapters/01-physical-memory.nw"
+#line 306 "chapters/01-physical-memory.nw"
 struct page *pfn_to_page(unsigned long pfn)
 {
     struct sim_mem_section *sec = sim_pfn_section(pfn);
@@ -101,18 +101,18 @@ void *sim_page_address(struct page *page)
         return NULL;
     return sec->data + (page->pfn - sec->start_pfn) * PAGE_SIZE;
 }
-#line 344 "chapters/01-physical-memory.nw"
-static unsigned long sim_ram_pages = SIM_RAM_DEFAULT_PAGES;
+#line 349 "chapters/01-physical-memory.nw"
+static atomic_ulong sim_ram_pages = SIM_RAM_DEFAULT_PAGES;
 static struct sim_mem_section *sim_ram;
 static pthread_once_t sim_boot_once = PTHREAD_ONCE_INIT;
 static atomic_bool sim_booted;
 
 static void sim_boot(void)
 {
-    sim_ram = sim_add_section(SIM_RAM_START_PFN, sim_ram_pages);
+    sim_ram = sim_add_section(SIM_RAM_START_PFN, atomic_load(&sim_ram_pages));
     if (!sim_ram) {
         fprintf(stderr, "hmmwb: cannot reserve %lu pages of simulated RAM\n",
-                sim_ram_pages);
+                atomic_load(&sim_ram_pages));
         abort();
     }
     atomic_store(&sim_booted, true);
@@ -122,14 +122,14 @@ static void sim_boot_once_only(void)
 {
     pthread_once(&sim_boot_once, sim_boot);
 }
-#line 371 "chapters/01-physical-memory.nw"
+#line 376 "chapters/01-physical-memory.nw"
 int sim_ram_configure(unsigned long nr_pages)
 {
     if (nr_pages == 0 || nr_pages > SIM_RAM_MAX_PAGES)
         return -EINVAL;
     if (atomic_load(&sim_booted))
         return -EBUSY;
-    sim_ram_pages = nr_pages;
+    atomic_store(&sim_ram_pages, nr_pages);
     sim_boot_once_only();
     return sim_ram->nr_pages == nr_pages ? 0 : -EBUSY;
 }
@@ -139,12 +139,12 @@ unsigned long sim_nr_ram_pages(void)
     sim_boot_once_only();
     return sim_ram->nr_pages;
 }
-#line 401 "chapters/01-physical-memory.nw"
+#line 406 "chapters/01-physical-memory.nw"
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct page *free_list;           /* frames freed at least once */
 static unsigned long never_used_next;    /* index of the next fresh frame */
 static unsigned long nr_free_listed;     /* length of free_list */
-#line 408 "chapters/01-physical-memory.nw"
+#line 413 "chapters/01-physical-memory.nw"
 static struct page *sim_take_free_frame(void)
 {
     struct page *page = NULL;
@@ -164,7 +164,7 @@ static struct page *sim_take_free_frame(void)
     pthread_mutex_unlock(&zone_lock);
     return page;
 }
-#line 435 "chapters/01-physical-memory.nw"
+#line 440 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void)
 {
     struct page *page;
@@ -178,10 +178,11 @@ struct page *alloc_page(void)
     atomic_store(&page->_refcount, 1);
     return page;
 }
-#line 455 "chapters/01-physical-memory.nw"
+#line 461 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
 
+    SIM_WARN(PageLocked(page), "freeing locked pfn %#lx", page->pfn);
     pthread_mutex_lock(&zone_lock);
     atomic_store(&page->flags, 1UL << PG_buddy);
     page->free_next = free_list;
@@ -189,7 +190,7 @@ void sim_free_frame(struct page *page)
     nr_free_listed++;
     pthread_mutex_unlock(&zone_lock);
 }
-#line 477 "chapters/01-physical-memory.nw"
+#line 484 "chapters/01-physical-memory.nw"
 static atomic_ulong nr_reserved;
 
 void sim_page_reserve(struct page *page)
@@ -197,7 +198,7 @@ void sim_page_reserve(struct page *page)
     if (!(atomic_fetch_or(&page->flags, 1UL << PG_reserved) & (1UL << PG_reserved)))
         atomic_fetch_add(&nr_reserved, 1);
 }
-#line 490 "chapters/01-physical-memory.nw"
+#line 497 "chapters/01-physical-memory.nw"
 unsigned long sim_nr_free_pages(void)
 {
     unsigned long n;
@@ -213,7 +214,7 @@ unsigned long sim_nr_pages_in_use(void)
 {
     return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
 }
-#line 695 "chapters/01-physical-memory.nw"
+#line 714 "chapters/01-physical-memory.nw"
 int sim_invariant_failed(const char *fmt, ...)
 {
     va_list ap;
@@ -225,7 +226,7 @@ int sim_invariant_failed(const char *fmt, ...)
     fputc('\n', stderr);
     return 1;
 }
-#line 670 "chapters/01-physical-memory.nw"
+#line 684 "chapters/01-physical-memory.nw"
 static int sim_check_physical_memory(void)
 {
     unsigned long n = sim_ram->nr_pages, listed = 0;
@@ -235,8 +236,13 @@ static int sim_check_physical_memory(void)
     if (!on_list)
         return sim_invariant_failed("out of host memory");
     pthread_mutex_lock(&zone_lock);
-    for (struct page *p = free_list; p && listed <= n; p = p->free_next, listed++)
+    for (struct page *p = free_list; p && listed < n; p = p->free_next, listed++) {
+        if (p < sim_ram->pages || p >= sim_ram->pages + n) {
+            bad += sim_invariant_failed("pfn %#lx on the free list is not RAM", p->pfn);
+            break;
+        }
         on_list[p - sim_ram->pages] = true;
+    }
     if (listed != nr_free_listed)
         bad += sim_invariant_failed("free list holds %lu frames, counter says %lu",
                                     listed, nr_free_listed);
@@ -246,18 +252,18 @@ static int sim_check_physical_memory(void)
     free(on_list);
     return bad;
 }
-#line 711 "chapters/01-physical-memory.nw"
+#line 730 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void)
 {
     int bad = 0;
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 1947 "chapters/02-address-spaces.nw"
+#line 1995 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1307 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
-#line 718 "chapters/01-physical-memory.nw"
+#line 737 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());
     return bad;

@@ -1,9 +1,9 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2121 "chapters/02-address-spaces.nw"
+#line 2169 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 188 "chapters/02-address-spaces.nw"
+#line 190 "chapters/02-address-spaces.nw"
 pte_t *sim_pte_offset(struct mm_struct *mm, unsigned long addr, bool alloc)
 {
     struct sim_pgtable *table = mm->pgd;

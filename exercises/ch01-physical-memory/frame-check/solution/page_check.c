@@ -1,8 +1,8 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 826 "chapters/01-physical-memory.nw"
+#line 845 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 649 "chapters/01-physical-memory.nw"
+#line 663 "chapters/01-physical-memory.nw"
 int sim_check_frame(struct page *page, bool listed)
 {
     int bad = 0;

@@ -1,15 +1,19 @@
 /* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 812 "chapters/01-physical-memory.nw"
+#line 831 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 517 "chapters/01-physical-memory.nw"
+#line 524 "chapters/01-physical-memory.nw"
 void get_page(struct page *page)
 {
+    int old;
+
     if (SIM_WARN(!page, "NULL page"))
         return;
-    if (SIM_WARN(atomic_fetch_add(&page->_refcount, 1) <= 0,
-                 "pfn %#lx had no reference", page->pfn))
-        atomic_fetch_sub(&page->_refcount, 1);
+    old = atomic_load(&page->_refcount);
+    do {
+        if (SIM_WARN(old <= 0, "pfn %#lx had no reference", page->pfn))
+            return;
+    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old + 1));
 }
 
 void put_page(struct page *page)

@@ -1,8 +1,8 @@
 /* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 2136 "chapters/02-address-spaces.nw"
+#line 2184 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1544 "chapters/02-address-spaces.nw"
+#line 1580 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {
@@ -23,10 +23,10 @@ int sim_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int
         return -EINVAL;
     if (end < addr || (len && PAGE_ALIGN(len) == 0))
         return -EINVAL;
-    if (!sim_mm_alive(mm))
-        return -EINVAL;
     if (len == 0)
         return 0;
+    if (!mmget_not_zero(mm))
+        return -EINVAL;
     mmap_read_lock(mm);
     for (vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next) {
         unsigned long s = vma->vm_start > addr ? vma->vm_start : addr;
@@ -41,5 +41,6 @@ int sim_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int
         sim_dontneed_vma(vma, s, e);
     }
     mmap_read_unlock(mm);
+    mmput(mm);
     return covered == end ? 0 : -ENOMEM;
 }
