@@ -145,7 +145,7 @@ else
 check: tools check-sync
 	@$(MAKE) check-book
 	@for n in $(CODE_NUMS); do $(MAKE) prefix-tests CHAPTER=$$n; done
-	@$(MAKE) check-model
+	@$(MAKE) check-model check-tools
 	@$(MAKE) $(if $(wildcard exercises/*/*/solution),grade-solutions) check-starters \
 	    $(if $(wildcard tests/grading/hostile),check-grader)
 endif
@@ -257,6 +257,11 @@ build/figures/%.svg: build/figures/%.txt tools/ladder.py
 
 BOOK_FIGURE_DEPS := figures
 
+## check-tools: the self-tests of the build's own tools (diagram drawer, link checker)
+check-tools:
+	@$(PYTHON) tools/ladder.py --self-test | tail -n 1
+	@$(PYTHON) tools/check_book.py --self-test | tail -n 1
+
 ## check-model: model-check the interval-notifier protocol with SPIN (and its broken variants)
 check-model:
 	@command -v spin >/dev/null || tools/install-packages.sh spin
@@ -269,6 +274,6 @@ clean:
 
 .PHONY: all help tools tangle check-sync lib libs prefix-tangle prefix-lib prefix-tests \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-grader handout figures check-model
+        check-starters check-grader handout figures check-model check-tools
 
 -include book/book.mk
