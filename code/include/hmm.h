@@ -1,5 +1,5 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 490 "chapters/05-hmm-range-fault.nw"
+#line 488 "chapters/05-hmm-range-fault.nw"
 #ifndef HMMWB_HMM_H
 #define HMMWB_HMM_H
 
@@ -26,9 +26,9 @@ struct hmm_range {
     void *dev_private_owner;                 /* chapter 7: whose private pages to report */
 };
 
-#line 498 "chapters/05-hmm-range-fault.nw"
+#line 496 "chapters/05-hmm-range-fault.nw"
 int hmm_range_fault(struct hmm_range *range);
-#line 418 "chapters/05-hmm-range-fault.nw"
+#line 416 "chapters/05-hmm-range-fault.nw"
 static inline struct page *hmm_pfn_to_page(unsigned long hmm_pfn)
 {
     return pfn_to_page(hmm_pfn & ~HMM_PFN_FLAGS);
@@ -39,7 +39,17 @@ static inline unsigned int hmm_pfn_to_map_order(unsigned long hmm_pfn)
     return (hmm_pfn >> HMM_PFN_ORDER_SHIFT) & 0x1F;
 }
 
-#line 501 "chapters/05-hmm-range-fault.nw"
+#line 499 "chapters/05-hmm-range-fault.nw"
+enum { HMM_NEED_FAULT = 1, HMM_NEED_WRITE_FAULT = 2 };
+unsigned int hmm_pte_need_fault(const struct hmm_range *range, unsigned long pfn_req_flags,
+                                unsigned long cpu_flags);
+unsigned int hmm_range_need_fault(const struct hmm_range *range,
+                                  const unsigned long *hmm_pfns, unsigned long npages,
+                                  unsigned long cpu_flags);
+unsigned long pte_to_hmm_pfn_flags(pte_t pte);
+int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
+                       unsigned long *hmm_pfn);
+
 int sim_hmm_driver_fault(struct hmm_range *range, pthread_mutex_t *driver_lock,
                          int (*update)(void *ctx, struct hmm_range *range), void *ctx);
 struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr);

@@ -13,7 +13,7 @@
 #include "interval_tree.h"
 #line 1246 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
-#line 510 "chapters/05-hmm-range-fault.nw"
+#line 518 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
 
 #line 859 "chapters/01-physical-memory.nw"

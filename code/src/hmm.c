@@ -1,49 +1,9 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 514 "chapters/05-hmm-range-fault.nw"
+#line 522 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 69 "chapters/05-hmm-range-fault.nw"
-enum { HMM_NEED_FAULT = 1, HMM_NEED_WRITE_FAULT = 2 };
-
-static unsigned int hmm_pte_need_fault(const struct hmm_range *range,
-                                       unsigned long pfn_req_flags,
-                                       unsigned long cpu_flags)
-{
-    pfn_req_flags &= range->pfn_flags_mask;
-    pfn_req_flags |= range->default_flags;
-    if (!(pfn_req_flags & HMM_PFN_REQ_FAULT))
-        return 0;
-    if ((pfn_req_flags & HMM_PFN_REQ_WRITE) && !(cpu_flags & HMM_PFN_WRITE))
-        return HMM_NEED_FAULT | HMM_NEED_WRITE_FAULT;
-    if (!(cpu_flags & HMM_PFN_VALID))
-        return HMM_NEED_FAULT;
-    return 0;
-}
-#line 93 "chapters/05-hmm-range-fault.nw"
-static unsigned int hmm_range_need_fault(const struct hmm_range *range,
-                                         const unsigned long *hmm_pfns,
-                                         unsigned long npages, unsigned long cpu_flags)
-{
-    unsigned int required = 0;
-
-    if (!((range->default_flags | range->pfn_flags_mask) & HMM_PFN_REQ_FAULT))
-        return 0;
-    for (unsigned long i = 0; i < npages; i++) {
-        required |= hmm_pte_need_fault(range, hmm_pfns[i], cpu_flags);
-        if (required == (HMM_NEED_FAULT | HMM_NEED_WRITE_FAULT))
-            break;
-    }
-    return required;
-}
-#line 128 "chapters/05-hmm-range-fault.nw"
-static unsigned long pte_to_hmm_pfn_flags(pte_t pte)
-{
-    if (!sim_pte_accessible(pte))
-        return 0;
-    return pte_write(pte) ? (HMM_PFN_VALID | HMM_PFN_WRITE) : HMM_PFN_VALID;
-}
-#line 144 "chapters/05-hmm-range-fault.nw"
+#line 142 "chapters/05-hmm-range-fault.nw"
 struct hmm_vma_walk {
     struct hmm_range *range;
     unsigned long last;
@@ -61,7 +21,7 @@ static int hmm_pfns_fill(struct hmm_range *range, unsigned long start, unsigned 
         *hmm_pfn_slot(range, addr) = value;
     return 0;
 }
-#line 173 "chapters/05-hmm-range-fault.nw"
+#line 171 "chapters/05-hmm-range-fault.nw"
 static int hmm_vma_fault(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                          unsigned long addr, unsigned long end, unsigned int required)
 {
@@ -78,7 +38,7 @@ static int hmm_vma_fault(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
             return -EFAULT;
     return -EBUSY;
 }
-#line 205 "chapters/05-hmm-range-fault.nw"
+#line 203 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_forbidden(struct hmm_vma_walk *walk, unsigned long start,
                               unsigned long end)
 {
@@ -94,37 +54,7 @@ static bool hmm_vma_forbidden(const struct vm_area_struct *vma)
 {
     return (vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ);
 }
-#line 237 "chapters/05-hmm-range-fault.nw"
-static int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
-                              unsigned long *hmm_pfn)
-{
-    unsigned long req = *hmm_pfn, cpu_flags;
-    int required;
-
-    if (pte_none(pte)) {
-        required = hmm_pte_need_fault(range, req, 0);
-        if (!required)
-            *hmm_pfn = 0;
-        return required;
-    }
-    if (is_swap_pte(pte)) {
-        swp_entry_t entry = pte_to_swp_entry(pte);
-
-
-        required = hmm_pte_need_fault(range, req, 0);
-        if (!required)
-            *hmm_pfn = 0;
-        (void)entry;
-        return required;
-    }
-    cpu_flags = pte_to_hmm_pfn_flags(pte);
-    required = hmm_pte_need_fault(range, req, cpu_flags);
-    if (!required)
-        *hmm_pfn = cpu_flags ? (pte_pfn(pte) | cpu_flags) : 0;
-    (void)addr;
-    return required;
-}
-#line 280 "chapters/05-hmm-range-fault.nw"
+#line 278 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                             unsigned long start, unsigned long end)
 {
@@ -147,7 +77,7 @@ static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vm
     }
     return 0;
 }
-#line 360 "chapters/05-hmm-range-fault.nw"
+#line 358 "chapters/05-hmm-range-fault.nw"
 struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
 {
     for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next)
@@ -155,7 +85,7 @@ struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 316 "chapters/05-hmm-range-fault.nw"
+#line 314 "chapters/05-hmm-range-fault.nw"
 void (*sim_hmm_walk_hook)(struct hmm_range *range, unsigned long addr);
 
 static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsigned long end)
@@ -193,7 +123,7 @@ static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsign
     }
     return ret;
 }
-#line 379 "chapters/05-hmm-range-fault.nw"
+#line 377 "chapters/05-hmm-range-fault.nw"
 static int hmm_range_check(const struct hmm_range *range)
 {
     if (!range || !range->notifier || !range->notifier->mm || !range->hmm_pfns)

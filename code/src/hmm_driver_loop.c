@@ -1,9 +1,9 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 533 "chapters/05-hmm-range-fault.nw"
+#line 552 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 446 "chapters/05-hmm-range-fault.nw"
+#line 444 "chapters/05-hmm-range-fault.nw"
 static unsigned long sim_now_ms(void)
 {
     struct timespec ts;
