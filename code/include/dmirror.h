@@ -1,0 +1,87 @@
+/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+#line 685 "chapters/06-mirror-device.nw"
+#ifndef HMMWB_DMIRROR_H
+#define HMMWB_DMIRROR_H
+
+#include "hmm.h"
+
+#line 28 "chapters/06-mirror-device.nw"
+struct dmirror_device;
+struct dmirror;
+
+struct hmm_dmirror_cmd {
+    uint64_t addr;       /* in: simulated virtual address, page aligned */
+    uint64_t ptr;        /* in: host buffer, npages * PAGE_SIZE bytes */
+    uint64_t npages;     /* in */
+    uint64_t cpages;     /* out: pages processed */
+    uint64_t faults;     /* out: fault rounds taken */
+};
+
+enum {
+    HMM_DMIRROR_READ,
+    HMM_DMIRROR_WRITE,
+    HMM_DMIRROR_MIGRATE_TO_DEV,
+    HMM_DMIRROR_MIGRATE_TO_SYS,
+    HMM_DMIRROR_SNAPSHOT,
+    HMM_DMIRROR_EXCLUSIVE,
+    HMM_DMIRROR_CHECK_EXCLUSIVE,
+    HMM_DMIRROR_RELEASE,
+};
+
+#define HMM_DMIRROR_PROT_ERROR 0xFF
+#define HMM_DMIRROR_PROT_NONE 0x00
+#define HMM_DMIRROR_PROT_READ 0x01
+#define HMM_DMIRROR_PROT_WRITE 0x02
+#define HMM_DMIRROR_PROT_PMD 0x04
+#define HMM_DMIRROR_PROT_PUD 0x08
+#define HMM_DMIRROR_PROT_ZERO 0x10
+#define HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL 0x20
+#define HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE 0x30
+
+struct dmirror_device *dmirror_device_create(unsigned long devmem_pages);
+void dmirror_device_destroy(struct dmirror_device *mdevice);
+struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
+void dmirror_release(struct dmirror *dmirror);
+int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
+#line 82 "chapters/06-mirror-device.nw"
+#define DPT_TAG_WRITE 1UL
+#define DPT_TAG_ATOMIC 2UL
+#define DPT_TAG_MASK 3UL
+#define DPT_LEVELS 4
+
+struct dmirror_pt {
+    uintptr_t *root;                 /* 512 slots; NULL until the first store */
+};
+
+static inline struct page *dpt_page(uintptr_t entry)
+{
+    return (struct page *)(entry & ~DPT_TAG_MASK);
+}
+
+static inline unsigned long dpt_tags(uintptr_t entry)
+{
+    return entry & DPT_TAG_MASK;
+}
+#line 191 "chapters/06-mirror-device.nw"
+struct dmirror_device {
+    pthread_mutex_t devmem_lock;         /* protects the device's memory */
+    unsigned long devmem_pages;          /* how much device memory it may have */
+
+};
+
+struct dmirror {
+    struct dmirror_device *mdevice;
+    struct mmu_interval_notifier notifier;   /* the whole address space */
+    pthread_mutex_t mutex;                   /* protects pt; taken by invalidate */
+    struct dmirror_pt pt;                    /* the device page table */
+};
+
+#line 694 "chapters/06-mirror-device.nw"
+uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
+int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
+void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);
+void dpt_destroy(struct dmirror_pt *pt);
+void *sim_device_page_address(struct page *page);
+unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry);
+
+#endif

@@ -1,0 +1,325 @@
+/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+#line 717 "chapters/06-mirror-device.nw"
+#include <stdlib.h>
+#include <string.h>
+#include "hmmwb.h"
+
+#line 212 "chapters/06-mirror-device.nw"
+struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
+{
+    struct dmirror_device *mdevice;
+
+    if (devmem_pages > SIM_RAM_MAX_PAGES)
+        return NULL;
+    mdevice = calloc(1, sizeof(*mdevice));
+    if (!mdevice)
+        return NULL;
+    pthread_mutex_init(&mdevice->devmem_lock, NULL);
+    mdevice->devmem_pages = devmem_pages;
+
+    return mdevice;
+}
+
+void dmirror_device_destroy(struct dmirror_device *mdevice)
+{
+    if (!mdevice)
+        return;
+
+    pthread_mutex_destroy(&mdevice->devmem_lock);
+    free(mdevice);
+}
+#line 251 "chapters/06-mirror-device.nw"
+static const struct mmu_interval_notifier_ops dmirror_min_ops;
+
+struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
+{
+    struct dmirror *dmirror;
+
+    if (!mdevice || !sim_mm_alive(mm))
+        return NULL;
+    dmirror = calloc(1, sizeof(*dmirror));
+    if (!dmirror)
+        return NULL;
+    dmirror->mdevice = mdevice;
+    pthread_mutex_init(&dmirror->mutex, NULL);
+    if (mmu_interval_notifier_insert(&dmirror->notifier, mm, 0, ULONG_MAX & PAGE_MASK,
+                                     &dmirror_min_ops)) {
+        pthread_mutex_destroy(&dmirror->mutex);
+        free(dmirror);
+        return NULL;
+    }
+    return dmirror;
+}
+
+void dmirror_release(struct dmirror *dmirror)
+{
+    if (!dmirror)
+        return;
+    mmu_interval_notifier_remove(&dmirror->notifier);
+    dpt_destroy(&dmirror->pt);
+    pthread_mutex_destroy(&dmirror->mutex);
+    free(dmirror);
+}
+#line 295 "chapters/06-mirror-device.nw"
+static bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
+                                        const struct mmu_notifier_range *range,
+                                        unsigned long cur_seq)
+{
+    struct dmirror *dmirror = (struct dmirror *)((char *)mni - offsetof(struct dmirror,
+                                                                        notifier));
+
+    if (range->event == MMU_NOTIFY_MIGRATE && range->owner == dmirror->mdevice)
+        return true;
+    if (mmu_notifier_range_blockable(range))
+        pthread_mutex_lock(&dmirror->mutex);
+    else if (pthread_mutex_trylock(&dmirror->mutex))
+        return false;
+    mmu_interval_set_seq(mni, cur_seq);
+    dpt_erase_range(&dmirror->pt, range->start >> PAGE_SHIFT, (range->end - 1) >> PAGE_SHIFT);
+    sim_trace_msg("DEVICE", "erase [%#lx, %#lx)", range->start, range->end);
+    pthread_mutex_unlock(&dmirror->mutex);
+    return true;
+}
+
+static const struct mmu_interval_notifier_ops dmirror_min_ops = {
+    .invalidate = dmirror_interval_invalidate,
+};
+#line 331 "chapters/06-mirror-device.nw"
+#define DMIRROR_FAULT_CHUNK 32
+
+static int dmirror_do_fault(void *ctx, struct hmm_range *range);
+
+static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned long end,
+                         bool write)
+{
+    struct mm_struct *mm = dmirror->notifier.mm;
+    unsigned long pfns[DMIRROR_FAULT_CHUNK];
+    struct hmm_range range = {
+        .notifier = &dmirror->notifier,
+        .hmm_pfns = pfns,
+        .default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0),
+        .dev_private_owner = dmirror->mdevice,
+    };
+    int ret = 0;
+
+    if (!mmget_not_zero(mm))
+        return -EINVAL;
+    for (unsigned long addr = start; addr < end; addr = range.end) {
+        range.start = addr;
+        range.end = addr + DMIRROR_FAULT_CHUNK * PAGE_SIZE < end ?
+                    addr + DMIRROR_FAULT_CHUNK * PAGE_SIZE : end;
+        ret = sim_hmm_driver_fault(&range, &dmirror->mutex, dmirror_do_fault, dmirror);
+        if (ret)
+            break;
+    }
+    mmput(mm);
+    return ret;
+}
+#line 373 "chapters/06-mirror-device.nw"
+static int dmirror_do_fault(void *ctx, struct hmm_range *range)
+{
+    struct dmirror *dmirror = ctx;
+    unsigned long *pfns = range->hmm_pfns;
+
+    for (unsigned long vpfn = range->start >> PAGE_SHIFT;
+         vpfn < range->end >> PAGE_SHIFT; vpfn++, pfns++) {
+        struct page *page = hmm_pfn_to_page(*pfns);
+        uintptr_t entry = (uintptr_t)page;
+        int ret;
+
+        if (SIM_WARN((*pfns & HMM_PFN_ERROR) || !(*pfns & HMM_PFN_VALID) || !page,
+                     "bad answer %#lx", *pfns))
+            return -EFAULT;
+        if (*pfns & HMM_PFN_WRITE)
+            entry |= DPT_TAG_WRITE;
+        else if (SIM_WARN(range->default_flags & HMM_PFN_REQ_WRITE, "read-only answer"))
+            return -EFAULT;
+        ret = dpt_store(&dmirror->pt, vpfn, entry);
+        if (ret)
+            return ret;
+        sim_trace_msg("DEVICE", "map vpfn %#lx -> pfn %#lx%s", vpfn, page_to_pfn(page),
+                      (entry & DPT_TAG_WRITE) ? " (write)" : "");
+    }
+    return 0;
+}
+#line 456 "chapters/06-mirror-device.nw"
+void *sim_device_page_address(struct page *page)
+{
+
+    return sim_page_address(page);
+}
+#line 411 "chapters/06-mirror-device.nw"
+static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
+                           char *buf, uint64_t *cpages)
+{
+    for (unsigned long vpfn = start >> PAGE_SHIFT; vpfn < end >> PAGE_SHIFT; vpfn++) {
+        struct page *page = dpt_page(dpt_load(&dmirror->pt, vpfn));
+
+        if (!page)
+            return -ENOENT;
+        memcpy(buf, sim_device_page_address(page), PAGE_SIZE);
+        buf += PAGE_SIZE;
+        (*cpages)++;
+    }
+    return 0;
+}
+
+static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
+{
+    unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
+    char *buf = (char *)(uintptr_t)cmd->ptr;
+    int ret;
+
+    for (;;) {
+        pthread_mutex_lock(&dmirror->mutex);
+        ret = dmirror_do_read(dmirror, start, end, buf + cmd->cpages * PAGE_SIZE,
+                              &cmd->cpages);
+        pthread_mutex_unlock(&dmirror->mutex);
+        if (ret != -ENOENT)
+            break;
+        start = cmd->addr + cmd->cpages * PAGE_SIZE;
+        ret = dmirror_fault(dmirror, start, end, false);
+        if (ret)
+            break;
+        cmd->faults++;
+    }
+    return ret;
+}
+#line 471 "chapters/06-mirror-device.nw"
+static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
+                            unsigned long end, const char *buf, uint64_t *cpages)
+{
+    for (unsigned long vpfn = start >> PAGE_SHIFT; vpfn < end >> PAGE_SHIFT; vpfn++) {
+        uintptr_t entry = dpt_load(&dmirror->pt, vpfn);
+
+        if (!dpt_page(entry) || !(dpt_tags(entry) & DPT_TAG_WRITE))
+            return -ENOENT;
+        memcpy(sim_device_page_address(dpt_page(entry)), buf, PAGE_SIZE);
+        buf += PAGE_SIZE;
+        (*cpages)++;
+    }
+    return 0;
+}
+
+static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
+{
+    unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
+    const char *buf = (const char *)(uintptr_t)cmd->ptr;
+    int ret;
+
+    for (;;) {
+        pthread_mutex_lock(&dmirror->mutex);
+        ret = dmirror_do_write(dmirror, start, end, buf + cmd->cpages * PAGE_SIZE,
+                               &cmd->cpages);
+        pthread_mutex_unlock(&dmirror->mutex);
+        if (ret != -ENOENT)
+            break;
+        start = cmd->addr + cmd->cpages * PAGE_SIZE;
+        ret = dmirror_fault(dmirror, start, end, true);
+        if (ret)
+            break;
+        cmd->faults++;
+    }
+    return ret;
+}
+#line 554 "chapters/06-mirror-device.nw"
+static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
+                                        const struct mmu_notifier_range *range,
+                                        unsigned long cur_seq)
+{
+    (void)range;
+    mmu_interval_set_seq(mni, cur_seq);
+    return true;
+}
+
+static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
+    .invalidate = dmirror_snapshot_invalidate,
+};
+
+static int dmirror_snapshot_update(void *ctx, struct hmm_range *range)
+{
+    unsigned char *perm = ((void **)ctx)[1];
+    struct dmirror *dmirror = ((void **)ctx)[0];
+
+    for (unsigned long i = 0; i < (range->end - range->start) >> PAGE_SHIFT; i++)
+        perm[i] = dmirror_mkentry(dmirror, range->hmm_pfns[i]);
+    return 0;
+}
+
+static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *range,
+                                  unsigned char *perm)
+{
+    struct mmu_interval_notifier notifier;
+    void *ctx[2] = { dmirror, perm };
+    int ret;
+
+    range->notifier = &notifier;
+    ret = mmu_interval_notifier_insert(&notifier, dmirror->notifier.mm, range->start,
+                                       range->end - range->start, &dmirror_mrn_ops);
+    if (ret)
+        return ret;
+    ret = sim_hmm_driver_fault(range, &dmirror->mutex, dmirror_snapshot_update, ctx);
+    mmu_interval_notifier_remove(&notifier);
+    return ret;
+}
+#line 599 "chapters/06-mirror-device.nw"
+static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
+{
+    struct mm_struct *mm = dmirror->notifier.mm;
+    unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE, next;
+    unsigned long pfns[DMIRROR_FAULT_CHUNK];
+    unsigned char *out = (unsigned char *)(uintptr_t)cmd->ptr;
+    struct hmm_range range = { .hmm_pfns = pfns, .dev_private_owner = dmirror->mdevice };
+    int ret = 0;
+
+    if (!mmget_not_zero(mm))
+        return -EINVAL;
+    for (unsigned long addr = start; addr < end; addr = next) {
+        next = addr + DMIRROR_FAULT_CHUNK * PAGE_SIZE < end ?
+               addr + DMIRROR_FAULT_CHUNK * PAGE_SIZE : end;
+        range.start = addr;
+        range.end = next;
+        ret = dmirror_range_snapshot(dmirror, &range, out + cmd->cpages);
+        if (ret)
+            break;
+        cmd->cpages += (next - addr) >> PAGE_SHIFT;
+    }
+    mmput(mm);
+    return ret;
+}
+#line 634 "chapters/06-mirror-device.nw"
+static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
+{
+    if (c->addr & ~PAGE_MASK)
+        return -EINVAL;
+    if (c->npages == 0 || c->npages > (ULONG_MAX >> PAGE_SHIFT) ||
+        c->addr + (c->npages << PAGE_SHIFT) <= c->addr)
+        return -EINVAL;
+    if (!c->ptr)
+        return -EFAULT;
+    return 0;
+}
+
+int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c)
+{
+    int ret;
+
+    if (!dmirror || !c)
+        return -EINVAL;
+    ret = dmirror_cmd_check(c);
+    if (ret)
+        return ret;
+    c->cpages = 0;
+    c->faults = 0;
+    switch (cmd) {
+    case HMM_DMIRROR_READ:
+        return dmirror_read(dmirror, c);
+    case HMM_DMIRROR_WRITE:
+        return dmirror_write(dmirror, c);
+    case HMM_DMIRROR_SNAPSHOT:
+        return dmirror_snapshot(dmirror, c);
+
+    default:
+        return -EINVAL;
+    }
+}
