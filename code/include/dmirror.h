@@ -1,5 +1,5 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 685 "chapters/06-mirror-device.nw"
+#line 686 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
@@ -76,12 +76,15 @@ struct dmirror {
     struct dmirror_pt pt;                    /* the device page table */
 };
 
-#line 694 "chapters/06-mirror-device.nw"
+#line 695 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);
 void dpt_destroy(struct dmirror_pt *pt);
 void *sim_device_page_address(struct page *page);
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry);
+bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
+                                 const struct mmu_notifier_range *range,
+                                 unsigned long cur_seq);
 
 #endif

@@ -15,7 +15,7 @@
 #include "trace.h"
 #line 518 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 705 "chapters/06-mirror-device.nw"
+#line 709 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 
 #line 859 "chapters/01-physical-memory.nw"

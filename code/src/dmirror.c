@@ -1,5 +1,5 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 717 "chapters/06-mirror-device.nw"
+#line 721 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -28,9 +28,11 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
+#line 316 "chapters/06-mirror-device.nw"
+static const struct mmu_interval_notifier_ops dmirror_min_ops = {
+    .invalidate = dmirror_interval_invalidate,
+};
 #line 251 "chapters/06-mirror-device.nw"
-static const struct mmu_interval_notifier_ops dmirror_min_ops;
-
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
 {
     struct dmirror *dmirror;
@@ -60,31 +62,7 @@ void dmirror_release(struct dmirror *dmirror)
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 295 "chapters/06-mirror-device.nw"
-static bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
-                                        const struct mmu_notifier_range *range,
-                                        unsigned long cur_seq)
-{
-    struct dmirror *dmirror = (struct dmirror *)((char *)mni - offsetof(struct dmirror,
-                                                                        notifier));
-
-    if (range->event == MMU_NOTIFY_MIGRATE && range->owner == dmirror->mdevice)
-        return true;
-    if (mmu_notifier_range_blockable(range))
-        pthread_mutex_lock(&dmirror->mutex);
-    else if (pthread_mutex_trylock(&dmirror->mutex))
-        return false;
-    mmu_interval_set_seq(mni, cur_seq);
-    dpt_erase_range(&dmirror->pt, range->start >> PAGE_SHIFT, (range->end - 1) >> PAGE_SHIFT);
-    sim_trace_msg("DEVICE", "erase [%#lx, %#lx)", range->start, range->end);
-    pthread_mutex_unlock(&dmirror->mutex);
-    return true;
-}
-
-static const struct mmu_interval_notifier_ops dmirror_min_ops = {
-    .invalidate = dmirror_interval_invalidate,
-};
-#line 331 "chapters/06-mirror-device.nw"
+#line 332 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -115,7 +93,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 373 "chapters/06-mirror-device.nw"
+#line 374 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -142,13 +120,13 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 456 "chapters/06-mirror-device.nw"
+#line 457 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
 
     return sim_page_address(page);
 }
-#line 411 "chapters/06-mirror-device.nw"
+#line 412 "chapters/06-mirror-device.nw"
 static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                            char *buf, uint64_t *cpages)
 {
@@ -185,7 +163,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 471 "chapters/06-mirror-device.nw"
+#line 472 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -222,7 +200,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 554 "chapters/06-mirror-device.nw"
+#line 555 "chapters/06-mirror-device.nw"
 static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
                                         const struct mmu_notifier_range *range,
                                         unsigned long cur_seq)
@@ -262,7 +240,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier);
     return ret;
 }
-#line 599 "chapters/06-mirror-device.nw"
+#line 600 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -287,7 +265,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 634 "chapters/06-mirror-device.nw"
+#line 635 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)

@@ -1,0 +1,27 @@
+/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+#line 749 "chapters/06-mirror-device.nw"
+#include "hmmwb.h"
+
+#line 524 "chapters/06-mirror-device.nw"
+unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
+{
+    struct page *page;
+    unsigned char perm;
+
+    if (entry & HMM_PFN_ERROR)
+        return HMM_DMIRROR_PROT_ERROR;
+    if (!(entry & HMM_PFN_VALID))
+        return HMM_DMIRROR_PROT_NONE;
+    page = hmm_pfn_to_page(entry);
+    perm = HMM_DMIRROR_PROT_NONE;
+
+    if (is_zero_pfn(page_to_pfn(page)))
+        perm = HMM_DMIRROR_PROT_ZERO;
+    perm |= (entry & HMM_PFN_WRITE) ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;
+    if (hmm_pfn_to_map_order(entry) + PAGE_SHIFT == PMD_SHIFT)
+        perm |= HMM_DMIRROR_PROT_PMD;
+    else if (hmm_pfn_to_map_order(entry) + PAGE_SHIFT == PUD_SHIFT)
+        perm |= HMM_DMIRROR_PROT_PUD;
+    (void)dmirror;
+    return perm;
+}
