@@ -1423,7 +1423,7 @@ def exercises_md(ch):
                           rel, statement))
     if not found:
         return ""
-    out = ["\n## Exercises {#exercises .unnumbered}\n",
+    out = ["\n## Exercises {#exercises-%s .unnumbered}\n" % number,
            "Each exercise replaces one file of this chapter's code with yours; "
            "`make grade SUBMISSION=DIR` builds and scores it (see the README). "
            "Difficulty runs from \u2460 to \u2462.\n"]
