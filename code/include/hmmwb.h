@@ -11,7 +11,7 @@
 #include "mm.h"
 #line 372 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1246 "chapters/04-interval-notifiers.nw"
+#line 1284 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
 #line 518 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"

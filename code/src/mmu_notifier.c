@@ -13,7 +13,7 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
     if (!subs)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
-#line 426 "chapters/04-interval-notifiers.nw"
+#line 427 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
@@ -28,7 +28,7 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     if (!subs)
         return;
     SIM_WARN(subs->list, "subscribers left on a dead mm");
-#line 432 "chapters/04-interval-notifiers.nw"
+#line 433 "chapters/04-interval-notifiers.nw"
     SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
@@ -101,7 +101,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-#line 605 "chapters/04-interval-notifiers.nw"
+#line 606 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
                     sim_notifier_event_name(range->event), range->start, range->end);
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
@@ -111,7 +111,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     }
 #line 402 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-#line 627 "chapters/04-interval-notifiers.nw"
+#line 628 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
 #line 404 "chapters/03-mmu-notifiers.nw"
@@ -122,7 +122,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-#line 615 "chapters/04-interval-notifiers.nw"
+#line 616 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
@@ -141,7 +141,7 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
 }
-#line 500 "chapters/04-interval-notifiers.nw"
+#line 501 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
 mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
                          const struct mmu_notifier_range *range, unsigned long *seq)
@@ -172,7 +172,7 @@ mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
 
     return (struct mmu_interval_notifier *)node;
 }
-#line 579 "chapters/04-interval-notifiers.nw"
+#line 580 "chapters/04-interval-notifiers.nw"
 int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
                         const struct mmu_notifier_range *range)
 {
@@ -191,7 +191,7 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
     }
     return 0;
 }
-#line 833 "chapters/04-interval-notifiers.nw"
+#line 871 "chapters/04-interval-notifiers.nw"
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
 {
     struct mmu_notifier_range range = {
@@ -207,12 +207,15 @@ void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct 
                  "interval notifier %p refused release", (void *)sub);
     mn_itree_inv_end(subs);
 }
-#line 640 "chapters/04-interval-notifiers.nw"
+#line 641 "chapters/04-interval-notifiers.nw"
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
 {
-    struct mmu_notifier_subscriptions *subs = sub->mm->notifier_subscriptions;
+    struct mmu_notifier_subscriptions *subs;
     unsigned long seq;
 
+    if (SIM_WARN(!sub || !sub->mm, "not an inserted interval notifier"))
+        return 0;
+    subs = sub->mm->notifier_subscriptions;
     pthread_mutex_lock(&subs->lock);
     seq = __atomic_load_n(&sub->invalidate_seq, __ATOMIC_RELAXED);
     while (seq == subs->invalidate_seq)
@@ -221,7 +224,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     sim_trace_event("read_begin = %lu", seq);
     return seq;
 }
-#line 672 "chapters/04-interval-notifiers.nw"
+#line 677 "chapters/04-interval-notifiers.nw"
 static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
                                           struct mm_struct *mm,
                                           struct mmu_notifier_subscriptions *subs,
@@ -255,7 +258,26 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
     pthread_mutex_unlock(&subs->lock);
     return 0;
 }
-#line 713 "chapters/04-interval-notifiers.nw"
+#line 787 "chapters/04-interval-notifiers.nw"
+static bool sim_interval_linked(struct mmu_notifier_subscriptions *subs,
+                                struct mmu_interval_notifier *sub)
+{
+    struct interval_tree_node *n;
+    bool linked = false;
+
+    pthread_mutex_lock(&subs->lock);
+    if (sub->mm == subs->owner_mm) {
+        for (n = subs->itree.root; n && n != &sub->interval_tree;)
+            n = itree_before(&sub->interval_tree, n) ? n->left : n->right;
+        linked = n != NULL;
+        for (struct mmu_interval_notifier *d = subs->deferred_list; d && !linked;
+             d = d->deferred_next)
+            linked = d == sub;
+    }
+    pthread_mutex_unlock(&subs->lock);
+    return linked;
+}
+#line 718 "chapters/04-interval-notifiers.nw"
 static int sim_itree_enable(struct mm_struct *mm, bool locked)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -266,8 +288,10 @@ static int sim_itree_enable(struct mm_struct *mm, bool locked)
     if (!locked)
         mmap_write_lock(mm);
     ret = __mmu_notifier_register(NULL, mm);
-    if (!ret)
+    if (!ret) {
+        mm->notifier_subscriptions->owner_mm = mm;
         __atomic_store_n(&mm->notifier_subscriptions->has_itree, true, __ATOMIC_RELEASE);
+    }
     if (!locked)
         mmap_write_unlock(mm);
     return ret;
@@ -288,6 +312,8 @@ static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_stru
     ret = sim_itree_enable(mm, locked);
     if (ret)
         return ret;
+    if (sim_interval_linked(mm->notifier_subscriptions, sub))
+        return -EBUSY;
     return __mmu_interval_notifier_insert(sub, mm, mm->notifier_subscriptions, start,
                                           length, ops);
 }
@@ -306,7 +332,7 @@ int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
 {
     return sim_interval_insert(sub, mm, start, length, ops, true);
 }
-#line 777 "chapters/04-interval-notifiers.nw"
+#line 815 "chapters/04-interval-notifiers.nw"
 static void sim_deferred_del(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {
