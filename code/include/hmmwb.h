@@ -13,7 +13,7 @@
 #include "interval_tree.h"
 #line 1284 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
-#line 518 "chapters/05-hmm-range-fault.nw"
+#line 526 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
 #line 709 "chapters/06-mirror-device.nw"
 #include "dmirror.h"

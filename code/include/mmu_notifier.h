@@ -44,7 +44,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
 #line 695 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
-#line 423 "chapters/04-interval-notifiers.nw"
+#line 422 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 
 #line 39 "chapters/03-mmu-notifiers.nw"
@@ -74,7 +74,6 @@ struct mmu_notifier_subscriptions {
     struct mmu_notifier *list;       /* the subscribers */
 #line 412 "chapters/04-interval-notifiers.nw"
     pthread_mutex_t lock;            /* the kernel's spinlock: protects the fields below */
-    struct mm_struct *owner_mm;      /* the address space these belong to */
     bool has_itree;                  /* interval notifiers may be present */
     unsigned long invalidate_seq;    /* odd while an invalidation hits the tree */
     unsigned long active_invalidate_ranges;   /* invalidations in progress */

@@ -1,5 +1,5 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 522 "chapters/05-hmm-range-fault.nw"
+#line 530 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
@@ -124,7 +124,7 @@ static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsign
     return ret;
 }
 #line 377 "chapters/05-hmm-range-fault.nw"
-static int hmm_range_check(const struct hmm_range *range)
+int hmm_range_check(const struct hmm_range *range)
 {
     if (!range || !range->notifier || !range->notifier->mm || !range->hmm_pfns)
         return -EINVAL;

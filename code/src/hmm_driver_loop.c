@@ -1,5 +1,5 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 552 "chapters/05-hmm-range-fault.nw"
+#line 560 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
@@ -15,10 +15,16 @@ static unsigned long sim_now_ms(void)
 int sim_hmm_driver_fault(struct hmm_range *range, pthread_mutex_t *driver_lock,
                          int (*update)(void *ctx, struct hmm_range *range), void *ctx)
 {
-    struct mm_struct *mm = range->notifier->mm;
     unsigned long timeout = sim_now_ms() + HMM_RANGE_DEFAULT_TIMEOUT;
+    struct mm_struct *mm;
     int ret;
 
+    if (!driver_lock || !update)
+        return -EINVAL;
+    ret = hmm_range_check(range);
+    if (ret)
+        return ret;
+    mm = range->notifier->mm;
     for (;;) {
         if (sim_now_ms() > timeout)
             return -EBUSY;

@@ -1,5 +1,5 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 545 "chapters/05-hmm-range-fault.nw"
+#line 553 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 126 "chapters/05-hmm-range-fault.nw"

@@ -2,7 +2,7 @@
 #line 1302 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 463 "chapters/04-interval-notifiers.nw"
+#line 462 "chapters/04-interval-notifiers.nw"
 void mmu_interval_set_seq(struct mmu_interval_notifier *sub, unsigned long cur_seq)
 {
     __atomic_store_n(&sub->invalidate_seq, cur_seq, __ATOMIC_RELAXED);

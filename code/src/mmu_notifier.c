@@ -13,7 +13,7 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
     if (!subs)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
-#line 427 "chapters/04-interval-notifiers.nw"
+#line 426 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
@@ -28,7 +28,7 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     if (!subs)
         return;
     SIM_WARN(subs->list, "subscribers left on a dead mm");
-#line 433 "chapters/04-interval-notifiers.nw"
+#line 432 "chapters/04-interval-notifiers.nw"
     SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
@@ -101,7 +101,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-#line 606 "chapters/04-interval-notifiers.nw"
+#line 605 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
                     sim_notifier_event_name(range->event), range->start, range->end);
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
@@ -111,7 +111,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     }
 #line 402 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-#line 628 "chapters/04-interval-notifiers.nw"
+#line 627 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
 #line 404 "chapters/03-mmu-notifiers.nw"
@@ -122,7 +122,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-#line 616 "chapters/04-interval-notifiers.nw"
+#line 615 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
@@ -141,7 +141,7 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
 }
-#line 501 "chapters/04-interval-notifiers.nw"
+#line 500 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
 mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
                          const struct mmu_notifier_range *range, unsigned long *seq)
@@ -172,7 +172,7 @@ mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
 
     return (struct mmu_interval_notifier *)node;
 }
-#line 580 "chapters/04-interval-notifiers.nw"
+#line 579 "chapters/04-interval-notifiers.nw"
 int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
                         const struct mmu_notifier_range *range)
 {
@@ -207,7 +207,7 @@ void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct 
                  "interval notifier %p refused release", (void *)sub);
     mn_itree_inv_end(subs);
 }
-#line 641 "chapters/04-interval-notifiers.nw"
+#line 640 "chapters/04-interval-notifiers.nw"
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -224,7 +224,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     sim_trace_event("read_begin = %lu", seq);
     return seq;
 }
-#line 677 "chapters/04-interval-notifiers.nw"
+#line 676 "chapters/04-interval-notifiers.nw"
 static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
                                           struct mm_struct *mm,
                                           struct mmu_notifier_subscriptions *subs,
@@ -258,26 +258,28 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
     pthread_mutex_unlock(&subs->lock);
     return 0;
 }
-#line 787 "chapters/04-interval-notifiers.nw"
+#line 785 "chapters/04-interval-notifiers.nw"
+static bool sim_itree_holds(const struct interval_tree_node *n,
+                            const struct interval_tree_node *node)
+{
+    return n && (n == node || sim_itree_holds(n->left, node) ||
+                 sim_itree_holds(n->right, node));
+}
+
 static bool sim_interval_linked(struct mmu_notifier_subscriptions *subs,
                                 struct mmu_interval_notifier *sub)
 {
-    struct interval_tree_node *n;
-    bool linked = false;
+    bool linked;
 
     pthread_mutex_lock(&subs->lock);
-    if (sub->mm == subs->owner_mm) {
-        for (n = subs->itree.root; n && n != &sub->interval_tree;)
-            n = itree_before(&sub->interval_tree, n) ? n->left : n->right;
-        linked = n != NULL;
-        for (struct mmu_interval_notifier *d = subs->deferred_list; d && !linked;
-             d = d->deferred_next)
-            linked = d == sub;
-    }
+    linked = sim_itree_holds(subs->itree.root, &sub->interval_tree);
+    for (struct mmu_interval_notifier *d = subs->deferred_list; d && !linked;
+         d = d->deferred_next)
+        linked = d == sub;
     pthread_mutex_unlock(&subs->lock);
     return linked;
 }
-#line 718 "chapters/04-interval-notifiers.nw"
+#line 717 "chapters/04-interval-notifiers.nw"
 static int sim_itree_enable(struct mm_struct *mm, bool locked)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -288,10 +290,8 @@ static int sim_itree_enable(struct mm_struct *mm, bool locked)
     if (!locked)
         mmap_write_lock(mm);
     ret = __mmu_notifier_register(NULL, mm);
-    if (!ret) {
-        mm->notifier_subscriptions->owner_mm = mm;
+    if (!ret)
         __atomic_store_n(&mm->notifier_subscriptions->has_itree, true, __ATOMIC_RELEASE);
-    }
     if (!locked)
         mmap_write_unlock(mm);
     return ret;

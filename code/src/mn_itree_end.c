@@ -2,7 +2,7 @@
 #line 1308 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 544 "chapters/04-interval-notifiers.nw"
+#line 543 "chapters/04-interval-notifiers.nw"
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 {
     struct mmu_interval_notifier *sub, *next;
