@@ -13,6 +13,7 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 
 CC := gcc
+JOBS := $(shell nproc 2>/dev/null || echo 2)
 AR := ar
 PYTHON ?= python3
 CSTD := -std=gnu11
@@ -62,7 +63,15 @@ tools:
 ## tangle: rewrite code/ from the chapters (only files whose content changed)
 tangle:
 	@tools/tangle.sh code $(CHAPTERS)
-	@tools/solutions.sh write
+	@for n in $(CODE_NUMS); do $(MAKE) -s prefix-tangle CHAPTER=$$n; done
+	@tools/solutions.sh write build
+	@mkdir -p build && touch build/code.stamp
+
+# The build's own route to code/: tangle only when a chapter or the tangler changed.
+TANGLE_DEPS := $(CHAPTERS) tools/tangle.sh tools/solutions.sh \
+               $(wildcard exercises/ch*/*/exercise.conf)
+build/code.stamp: $(TANGLE_DEPS)
+	@$(MAKE) -s tangle
 
 ## check-sync: fail if code/ differs from a fresh tangle, or a chunk is never used
 check-sync:
@@ -72,7 +81,8 @@ check-sync:
 	    diff -r "$$tmp" code | head -n 20; \
 	    echo "check-sync: code/ is out of date: run 'make tangle' and commit code/"; exit 1; \
 	fi; \
-	tools/solutions.sh check; \
+	for n in $(CODE_NUMS); do $(MAKE) -s prefix-tangle CHAPTER=$$n; done; \
+	tools/solutions.sh check build; \
 	echo "check-sync: code/ and the exercises' solutions match the chapters"
 
 # ---------------------------------------------------------------------------
@@ -91,8 +101,8 @@ build/lib/libhmmwb.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 ## lib: build/lib/libhmmwb.a, the whole library (headers in code/include)
-lib: tangle
-	@$(MAKE) -s build/lib/libhmmwb.a
+lib: build/code.stamp
+	@$(MAKE) -s -j$(JOBS) build/lib/libhmmwb.a
 
 ## libs: the whole library and build/chNN/libhmmwb.a for every chapter prefix
 libs: lib
@@ -119,19 +129,28 @@ $(PFX)/libhmmwb.a: $(PFX_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(PFX)/tests/%: tests/%.c $(TEST_SUPPORT) $(TEST_HEADERS) $(PFX)/libhmmwb.a
+PFX_SUPPORT_OBJS = $(patsubst tests/%.c,$(PFX)/obj/test-%.o,$(TEST_SUPPORT))
+
+$(PFX)/obj/test-%.o: tests/%.c $(TEST_HEADERS) $(PFX_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -pthread $(CHECK_CFLAGS) -I$(PFX)/code/include -Itests -c $< -o $@
+
+$(PFX)/tests/%: tests/%.c $(PFX_SUPPORT_OBJS) $(TEST_HEADERS) $(PFX)/libhmmwb.a
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) -pthread $(CHECK_CFLAGS) -I$(PFX)/code/include -Itests \
-	    $< $(TEST_SUPPORT) $(PFX)/libhmmwb.a $(CHECK_LIBS) -o $@
+	    $< $(PFX_SUPPORT_OBJS) $(PFX)/libhmmwb.a $(CHECK_LIBS) -o $@
 
-prefix-tangle:
+prefix-tangle: $(PFX)/code.stamp
+
+$(PFX)/code.stamp: $(PFX_CHAPTERS) tools/tangle.sh
 	@tools/tangle.sh $(PFX)/code $(PFX_CHAPTERS)
+	@touch $@
 
 prefix-lib: prefix-tangle
-	@$(MAKE) -s $(PFX)/libhmmwb.a CHAPTER=$(CHAPTER)
+	@$(MAKE) -s -j$(JOBS) $(PFX)/libhmmwb.a CHAPTER=$(CHAPTER)
 
 prefix-tests: prefix-lib
-	@$(MAKE) -s $(PFX_BINS) CHAPTER=$(CHAPTER)
+	@$(MAKE) -s -j$(JOBS) $(PFX_BINS) CHAPTER=$(CHAPTER)
 	@tools/run-tests.sh "chapter $(CHAPTER) prefix" $(PFX_BINS)
 endif
 
@@ -177,28 +196,28 @@ $(eval $(call instrumented_build,tsan,$(TSAN_FLAGS)))
 $(eval $(call instrumented_build,coverage,$(COV_FLAGS)))
 
 ## check-asan: every test under AddressSanitizer and UBSan
-check-asan: tools tangle
-	@$(MAKE) $(patsubst tests/%.c,build/asan/tests/%,$(ALL_TESTS))
+check-asan: tools build/code.stamp
+	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/asan/tests/%,$(ALL_TESTS))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    tools/run-tests.sh "asan+ubsan" $(patsubst tests/%.c,build/asan/tests/%,$(ALL_TESTS))
 
 ## check-tsan: every test under ThreadSanitizer
-check-tsan: tools tangle
-	@$(MAKE) $(patsubst tests/%.c,build/tsan/tests/%,$(ALL_TESTS))
+check-tsan: tools build/code.stamp
+	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/tsan/tests/%,$(ALL_TESTS))
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SIM_RUN_WRAPPER="setarch -R" \
 	    tools/run-tests.sh "tsan" $(patsubst tests/%.c,build/tsan/tests/%,$(ALL_TESTS))
 
 ## check-valgrind: every test under Valgrind memcheck (slow)
 check-valgrind: lib
-	@$(MAKE) $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
+	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
 	@SIM_RUN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes" \
 	    CK_TIMEOUT_MULTIPLIER=20 tools/run-tests.sh "valgrind" $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
 $(eval $(call instrumented_build,valgrind,-g -O1))
 
 ## coverage: line and branch coverage of the chapters' code, annotated on the .nw files
-coverage: tools tangle
+coverage: tools build/code.stamp
 	@rm -rf build/coverage/obj/*.gcda build/coverage/html
-	@$(MAKE) $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS))
+	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS))
 	@tools/run-tests.sh "coverage" $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS)) >/dev/null \
 	    || echo "coverage: some tests failed; the report covers the tests that passed"
 	@lcov -q -c -d build/coverage/obj -o build/coverage/all.info --rc lcov_branch_coverage=1 2>/dev/null
@@ -228,7 +247,7 @@ check-grader: libs
 	@$(PYTHON) tools/test_grader.py
 
 ## handout: build/handout.tar.gz for students (everything but the solutions)
-handout: tangle
+handout: build/code.stamp
 	@mkdir -p build
 	@git ls-files -co --exclude-standard | grep -v '^exercises/.*/solution/' | grep -v '^tests/grading/' \
 	    | tar -czf build/handout.tar.gz --transform 's,^,hmm-workbook/,' -T -

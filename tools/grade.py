@@ -21,12 +21,14 @@ the score; 2 when it could not grade.
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +38,7 @@ CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-g", "-O1", "-pthread"]
 TEST_TIMEOUT = os.environ.get("GRADE_TEST_TIMEOUT", "5")          # tests without their own
 TIMEOUT_MULTIPLIER = os.environ.get("GRADE_TIMEOUT_MULTIPLIER", "1")  # scales every timeout
 OUTER_TIMEOUT = int(os.environ.get("GRADE_OUTER_TIMEOUT", "120"))
+JOBS = int(os.environ.get("GRADE_JOBS", str(os.cpu_count() or 1)))
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 DIFFICULTY = {"1": "①", "2": "②", "3": "③"}
 
@@ -121,6 +124,33 @@ def first_error(log):
     return lines[0].strip() if lines else "build failed"
 
 
+CACHE_LOCK = threading.Lock()
+
+
+def suite_objects(ex, inc):
+    """The exercise's own test code, compiled once and reused while its sources and the
+    chapter's headers are unchanged: the same suites serve every submission graded."""
+    cache = ROOT / "build" / "grade-cache" / ex.chapter_dir / ex.name
+    sources = list(ex.suites) + [ROOT / "tests" / "test_main.c", ROOT / "tests" / "testlib.c"]
+    deps = sources + list((ROOT / "tests").glob("*.h")) + \
+        list((ROOT / "build" / f"ch{ex.chapter}" / "code" / "include").glob("*.h"))
+    newest = max(d.stat().st_mtime for d in deps)
+    objs = []
+    with CACHE_LOCK:
+        cache.mkdir(parents=True, exist_ok=True)
+    for src in sources:
+        obj = cache / (src.stem + ".o")
+        if not obj.exists() or obj.stat().st_mtime < newest:
+            tmp = obj.with_suffix(".tmp.o")
+            res = subprocess.run([CC] + CFLAGS + inc + ["-c", str(src), "-o", str(tmp)],
+                                 capture_output=True, text=True, cwd=ROOT)
+            if res.returncode != 0:
+                raise GradeError(f"{ex.key}: the test suite does not compile:\n{res.stderr}")
+            os.replace(tmp, obj)
+        objs.append(str(obj))
+    return objs
+
+
 def build(ex, src_dir, work):
     """Compile the submitted files and link the exercise's test program."""
     pfx, objs = prefix_objects(ex)
@@ -128,6 +158,7 @@ def build(ex, src_dir, work):
     check = subprocess.run(["pkg-config", "--cflags", "--libs", "check"],
                            capture_output=True, text=True)
     check_flags = check.stdout.split() if check.returncode == 0 else ["-lcheck"]
+    suites = suite_objects(ex, inc)
     student_objs, log = [], ""
     for name in ex.files:
         obj = work / (Path(name).stem + ".o")
@@ -138,9 +169,7 @@ def build(ex, src_dir, work):
             return None, log
         student_objs.append(str(obj))
     program = work / "tests"
-    support = [str(ROOT / "tests" / "test_main.c"), str(ROOT / "tests" / "testlib.c")]
-    cmd = ([CC] + CFLAGS + inc + [str(s) for s in ex.suites] + support + student_objs +
-           objs + check_flags + ["-o", str(program)])
+    cmd = [CC] + CFLAGS + suites + student_objs + objs + check_flags + ["-o", str(program)]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     log += res.stdout + res.stderr
     return (program if res.returncode == 0 else None), log
@@ -257,14 +286,19 @@ def main():
         out = args.out.resolve()
         out.mkdir(parents=True, exist_ok=True)
         tests, rows = [], []
-        for ex in exercises:
+
+        def source_of(ex):
             if args.solutions:
-                src = ex.path / "solution"
-            elif args.submission is not None:
-                src = args.submission.resolve() / ex.chapter_dir / ex.name
-            else:
-                src = ex.path / "starter"
-            entries, summary = grade_exercise(ex, src, out)
+                return ex.path / "solution"
+            if args.submission is not None:
+                return args.submission.resolve() / ex.chapter_dir / ex.name
+            return ex.path / "starter"
+
+        # Exercises are independent: grade them side by side, report them in order.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
+            graded = list(pool.map(lambda ex: grade_exercise(ex, source_of(ex), out),
+                                   exercises))
+        for ex, (entries, summary) in zip(exercises, graded):
             tests += entries
             rows.append((ex, sum(e["score"] for e in entries), summary))
     except GradeError as e:

@@ -11,8 +11,16 @@ status=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# With a second argument, prefix trees come from DIR/chNN/code (the build's own,
+# tangled from the same chapters); otherwise each is tangled here.
+trees=${2:-}
+
 prefix_tree() {     # tangle chapters 00..$1 once, print the tree's path
     local n=$1 out=$tmp/ch$1
+    if [ -n "$trees" ]; then
+        echo "$trees/ch$n/code"
+        return
+    fi
     if [ ! -d "$out" ]; then
         local chapters=()
         for c in chapters/[0-9][0-9]-*.nw; do

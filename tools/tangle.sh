@@ -18,14 +18,18 @@ if [ -n "$bad" ]; then
 fi
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+marked=$(mktemp)
+trap 'rm -f "$tmp" "$marked"' EXIT
+# Parse the chapters once; notangle would parse them again for every root.
+NOWEB_LIB=${NOWEB_LIB:-/usr/lib/noweb}
+"$NOWEB_LIB/markup" "$@" >"$marked"
 for root in $roots; do
     first=$(grep -l -F -x "<<$root>>=" "$@" | head -n 1)
     {
         case "$root" in
         *.c|*.h) printf '/* Generated from %s by notangle (make tangle): edit the chapter, not this file. */\n' "$first" ;;
         esac
-        notangle -L -R"$root" "$@"
+        "$NOWEB_LIB/nt" -L'#line %L "%F"%N' -R"$root" <"$marked"
     } >"$tmp"
     mkdir -p "$out/$(dirname "$root")"
     if ! cmp -s "$tmp" "$out/$root"; then
