@@ -1,5 +1,5 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 686 "chapters/06-mirror-device.nw"
+#line 713 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
@@ -62,7 +62,7 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 {
     return entry & DPT_TAG_MASK;
 }
-#line 191 "chapters/06-mirror-device.nw"
+#line 197 "chapters/06-mirror-device.nw"
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
@@ -76,7 +76,7 @@ struct dmirror {
     struct dmirror_pt pt;                    /* the device page table */
 };
 
-#line 695 "chapters/06-mirror-device.nw"
+#line 722 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

@@ -1,12 +1,12 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 640 "chapters/03-mmu-notifiers.nw"
+#line 660 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
 
 /* Designs the kernel tried and left behind, kept to be tested against. */
 #include "hmmwb.h"
 
-#line 564 "chapters/03-mmu-notifiers.nw"
+#line 584 "chapters/03-mmu-notifiers.nw"
 #define TOY_PAGES 4
 
 struct toy_mirror {
@@ -16,10 +16,10 @@ struct toy_mirror {
     int dropped, downgraded;             /* what invalidations did */
     bool knows_events;                   /* the new interface, or the old one */
 };
-#line 647 "chapters/03-mmu-notifiers.nw"
+#line 667 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
-#line 1089 "chapters/04-interval-notifiers.nw"
+#line 1091 "chapters/04-interval-notifiers.nw"
 struct hmm_valid_range {                 /* the part of 2019's struct hmm_range we need */
     unsigned long start, end;
     bool valid;
@@ -35,7 +35,7 @@ struct hmm_valid_mirror {                /* 2019's struct hmm with one hmm_mirro
     void (*sync)(void *driver, const struct mmu_notifier_range *range);
     void *driver;
 };
-#line 1209 "chapters/04-interval-notifiers.nw"
+#line 1211 "chapters/04-interval-notifiers.nw"
 int hmm_valid_mirror_register(struct hmm_valid_mirror *m, struct mm_struct *mm,
                               void (*sync)(void *, const struct mmu_notifier_range *),
                               void *driver);
@@ -45,5 +45,5 @@ void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range
 void hmm_valid_range_wait(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 
-#line 651 "chapters/03-mmu-notifiers.nw"
+#line 671 "chapters/03-mmu-notifiers.nw"
 #endif

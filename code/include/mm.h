@@ -168,7 +168,7 @@ struct mm_struct {
     struct vm_area_struct *mmap;         /* first VMA, sorted by address */
     int map_count;                       /* number of VMAs */
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
-#line 102 "chapters/03-mmu-notifiers.nw"
+#line 103 "chapters/03-mmu-notifiers.nw"
     struct mmu_notifier_subscriptions *notifier_subscriptions;
 #line 433 "chapters/02-address-spaces.nw"
 };
@@ -222,7 +222,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr);
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct page *sim_zero_page(void);
 bool is_zero_pfn(unsigned long pfn);
-#line 106 "chapters/03-mmu-notifiers.nw"
+#line 107 "chapters/03-mmu-notifiers.nw"
 static inline struct mmu_notifier_subscriptions *
 sim_mm_subscriptions(struct mm_struct *mm)
 {

@@ -42,7 +42,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 695 "chapters/03-mmu-notifiers.nw"
+#line 715 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
 #line 422 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
@@ -70,7 +70,8 @@ struct mmu_notifier {
 #line 85 "chapters/03-mmu-notifiers.nw"
 struct mmu_notifier_subscriptions {
     pthread_rwlock_t list_lock;      /* read: walking the list and running callbacks;
-                                        write: changing the list or users */
+                                        write: changing the list */
+    pthread_mutex_t users_lock;      /* protects every subscriber's users */
     struct mmu_notifier *list;       /* the subscribers */
 #line 412 "chapters/04-interval-notifiers.nw"
     pthread_mutex_t lock;            /* the kernel's spinlock: protects the fields below */
@@ -80,9 +81,9 @@ struct mmu_notifier_subscriptions {
     struct interval_tree_root itree;
     pthread_cond_t wq;               /* read_begin and remove wait here */
     struct mmu_interval_notifier *deferred_list;   /* inserts and removes held back */
-#line 90 "chapters/03-mmu-notifiers.nw"
+#line 91 "chapters/03-mmu-notifiers.nw"
 };
-#line 164 "chapters/03-mmu-notifiers.nw"
+#line 167 "chapters/03-mmu-notifiers.nw"
 static inline void sim_hlist_add_head(struct mmu_notifier *sub, struct mmu_notifier **head)
 {
     sub->next = *head;
@@ -103,7 +104,7 @@ static inline void sim_hlist_del_init(struct mmu_notifier *sub)
     sub->pprev = NULL;
 }
 
-#line 675 "chapters/03-mmu-notifiers.nw"
+#line 695 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);
@@ -134,7 +135,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1264 "chapters/04-interval-notifiers.nw"
+#line 1266 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);

@@ -1,10 +1,10 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 721 "chapters/06-mirror-device.nw"
+#line 748 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 212 "chapters/06-mirror-device.nw"
+#line 218 "chapters/06-mirror-device.nw"
 struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
 {
     struct dmirror_device *mdevice;
@@ -28,11 +28,11 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 316 "chapters/06-mirror-device.nw"
+#line 322 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
-#line 251 "chapters/06-mirror-device.nw"
+#line 257 "chapters/06-mirror-device.nw"
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
 {
     struct dmirror *dmirror;
@@ -62,7 +62,7 @@ void dmirror_release(struct dmirror *dmirror)
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 332 "chapters/06-mirror-device.nw"
+#line 338 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -93,7 +93,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 374 "chapters/06-mirror-device.nw"
+#line 383 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -120,13 +120,13 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 457 "chapters/06-mirror-device.nw"
+#line 466 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
 
     return sim_page_address(page);
 }
-#line 412 "chapters/06-mirror-device.nw"
+#line 421 "chapters/06-mirror-device.nw"
 static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                            char *buf, uint64_t *cpages)
 {
@@ -163,7 +163,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 472 "chapters/06-mirror-device.nw"
+#line 481 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -200,13 +200,29 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 555 "chapters/06-mirror-device.nw"
+#line 566 "chapters/06-mirror-device.nw"
+struct dmirror_interval {                /* a snapshot's temporary notifier */
+    struct mmu_interval_notifier notifier;
+    struct dmirror *dmirror;
+};
+
+struct dmirror_snapshot_ctx {
+    struct dmirror *dmirror;
+    unsigned char *perm;
+};
+
 static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
                                         const struct mmu_notifier_range *range,
                                         unsigned long cur_seq)
 {
-    (void)range;
+    struct dmirror *dmirror = ((struct dmirror_interval *)mni)->dmirror;
+
+    if (mmu_notifier_range_blockable(range))
+        pthread_mutex_lock(&dmirror->mutex);
+    else if (pthread_mutex_trylock(&dmirror->mutex))
+        return false;
     mmu_interval_set_seq(mni, cur_seq);
+    pthread_mutex_unlock(&dmirror->mutex);
     return true;
 }
 
@@ -214,33 +230,33 @@ static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
 
-static int dmirror_snapshot_update(void *ctx, struct hmm_range *range)
+static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
-    unsigned char *perm = ((void **)ctx)[1];
-    struct dmirror *dmirror = ((void **)ctx)[0];
+    struct dmirror_snapshot_ctx *ctx = arg;
 
     for (unsigned long i = 0; i < (range->end - range->start) >> PAGE_SHIFT; i++)
-        perm[i] = dmirror_mkentry(dmirror, range->hmm_pfns[i]);
+        ctx->perm[i] = dmirror_mkentry(ctx->dmirror, range->hmm_pfns[i]);
     return 0;
 }
 
 static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *range,
                                   unsigned char *perm)
 {
-    struct mmu_interval_notifier notifier;
-    void *ctx[2] = { dmirror, perm };
+    struct dmirror_interval notifier = { .dmirror = dmirror };
+    struct dmirror_snapshot_ctx ctx = { dmirror, perm };
     int ret;
 
-    range->notifier = &notifier;
-    ret = mmu_interval_notifier_insert(&notifier, dmirror->notifier.mm, range->start,
-                                       range->end - range->start, &dmirror_mrn_ops);
+    range->notifier = &notifier.notifier;
+    ret = mmu_interval_notifier_insert(&notifier.notifier, dmirror->notifier.mm,
+                                       range->start, range->end - range->start,
+                                       &dmirror_mrn_ops);
     if (ret)
         return ret;
-    ret = sim_hmm_driver_fault(range, &dmirror->mutex, dmirror_snapshot_update, ctx);
-    mmu_interval_notifier_remove(&notifier);
+    ret = sim_hmm_driver_fault(range, &dmirror->mutex, dmirror_snapshot_update, &ctx);
+    mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 600 "chapters/06-mirror-device.nw"
+#line 627 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -265,7 +281,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 635 "chapters/06-mirror-device.nw"
+#line 662 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)

@@ -1,12 +1,12 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 742 "chapters/06-mirror-device.nw"
+#line 769 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 
-#line 293 "chapters/06-mirror-device.nw"
+#line 299 "chapters/06-mirror-device.nw"
 bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
-                                        const struct mmu_notifier_range *range,
-                                        unsigned long cur_seq)
+                                 const struct mmu_notifier_range *range,
+                                 unsigned long cur_seq)
 {
     struct dmirror *dmirror = (struct dmirror *)((char *)mni - offsetof(struct dmirror,
                                                                         notifier));

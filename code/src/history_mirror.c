@@ -1,13 +1,12 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 658 "chapters/03-mmu-notifiers.nw"
+#line 678 "chapters/03-mmu-notifiers.nw"
 #include <string.h>
 #include "history.h"
 
-#line 579 "chapters/03-mmu-notifiers.nw"
+#line 599 "chapters/03-mmu-notifiers.nw"
 static bool toy_event_keeps_pages(enum mmu_notifier_event event)
 {
-    return event == MMU_NOTIFY_PROTECTION_VMA || event == MMU_NOTIFY_PROTECTION_PAGE ||
-           event == MMU_NOTIFY_SOFT_DIRTY;
+    return event == MMU_NOTIFY_PROTECTION_PAGE || event == MMU_NOTIFY_SOFT_DIRTY;
 }
 
 static int toy_invalidate_start(struct mmu_notifier *sub,
@@ -31,7 +30,7 @@ static int toy_invalidate_start(struct mmu_notifier *sub,
     }
     return 0;
 }
-#line 617 "chapters/03-mmu-notifiers.nw"
+#line 637 "chapters/03-mmu-notifiers.nw"
 static const struct mmu_notifier_ops toy_mirror_ops = {
     .invalidate_range_start = toy_invalidate_start,
 };

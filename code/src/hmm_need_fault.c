@@ -1,11 +1,10 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 546 "chapters/05-hmm-range-fault.nw"
+#line 553 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 69 "chapters/05-hmm-range-fault.nw"
+#line 74 "chapters/05-hmm-range-fault.nw"
 unsigned int hmm_pte_need_fault(const struct hmm_range *range,
-                                       unsigned long pfn_req_flags,
-                                       unsigned long cpu_flags)
+                                unsigned long pfn_req_flags, unsigned long cpu_flags)
 {
     pfn_req_flags &= range->pfn_flags_mask;
     pfn_req_flags |= range->default_flags;
@@ -17,10 +16,10 @@ unsigned int hmm_pte_need_fault(const struct hmm_range *range,
         return HMM_NEED_FAULT;
     return 0;
 }
-#line 91 "chapters/05-hmm-range-fault.nw"
+#line 95 "chapters/05-hmm-range-fault.nw"
 unsigned int hmm_range_need_fault(const struct hmm_range *range,
-                                         const unsigned long *hmm_pfns,
-                                         unsigned long npages, unsigned long cpu_flags)
+                                  const unsigned long *hmm_pfns, unsigned long npages,
+                                  unsigned long cpu_flags)
 {
     unsigned int required = 0;
 

@@ -155,7 +155,7 @@ bool sim_mm_alive(struct mm_struct *mm)
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
-#line 156 "chapters/03-mmu-notifiers.nw"
+#line 159 "chapters/03-mmu-notifiers.nw"
     __mmu_notifier_subscriptions_destroy(mm);
 #line 602 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);

@@ -2,10 +2,10 @@
 #line 748 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 706 "chapters/03-mmu-notifiers.nw"
+#line 726 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
-#line 122 "chapters/03-mmu-notifiers.nw"
+#line 123 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
 {
     struct mmu_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
@@ -13,11 +13,12 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
     if (!subs)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
+    pthread_mutex_init(&subs->users_lock, NULL);
 #line 426 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
-#line 130 "chapters/03-mmu-notifiers.nw"
+#line 132 "chapters/03-mmu-notifiers.nw"
     return subs;
 }
 
@@ -32,12 +33,13 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
-#line 141 "chapters/03-mmu-notifiers.nw"
+#line 143 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_destroy(&subs->list_lock);
+    pthread_mutex_destroy(&subs->users_lock);
     free(subs);
     mm->notifier_subscriptions = NULL;
 }
-#line 200 "chapters/03-mmu-notifiers.nw"
+#line 203 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
@@ -54,13 +56,15 @@ int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
         return 0;
     mmgrab(mm);
     sub->mm = mm;
+    pthread_mutex_lock(&subs->users_lock);
     sub->users = 1;
+    pthread_mutex_unlock(&subs->users_lock);
     pthread_rwlock_wrlock(&subs->list_lock);
     sim_hlist_add_head(sub, &subs->list);
     pthread_rwlock_unlock(&subs->list_lock);
     return 0;
 }
-#line 227 "chapters/03-mmu-notifiers.nw"
+#line 232 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     int ret;
@@ -75,7 +79,7 @@ int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
     mmput(mm);
     return ret;
 }
-#line 257 "chapters/03-mmu-notifiers.nw"
+#line 262 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -95,7 +99,7 @@ void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 396 "chapters/03-mmu-notifiers.nw"
+#line 405 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
@@ -109,15 +113,15 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
         if (ret)
             return ret;
     }
-#line 402 "chapters/03-mmu-notifiers.nw"
+#line 411 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
 #line 627 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 404 "chapters/03-mmu-notifiers.nw"
+#line 413 "chapters/03-mmu-notifiers.nw"
     return ret;
 }
-#line 457 "chapters/03-mmu-notifiers.nw"
+#line 472 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
@@ -126,14 +130,14 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 462 "chapters/03-mmu-notifiers.nw"
+#line 477 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->invalidate_range_end)
             sub->ops->invalidate_range_end(sub, range);
     pthread_rwlock_unlock(&subs->list_lock);
 }
-#line 479 "chapters/03-mmu-notifiers.nw"
+#line 494 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *range)
 {
     range->flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
@@ -191,7 +195,7 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
     }
     return 0;
 }
-#line 871 "chapters/04-interval-notifiers.nw"
+#line 873 "chapters/04-interval-notifiers.nw"
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
 {
     struct mmu_notifier_range range = {
@@ -214,7 +218,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     unsigned long seq;
 
     if (SIM_WARN(!sub || !sub->mm, "not an inserted interval notifier"))
-        return 0;
+        return ULONG_MAX;
     subs = sub->mm->notifier_subscriptions;
     pthread_mutex_lock(&subs->lock);
     seq = __atomic_load_n(&sub->invalidate_seq, __ATOMIC_RELAXED);
@@ -402,7 +406,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
-#line 391 "chapters/03-mmu-notifiers.nw"
+#line 400 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
 #line 694 "chapters/02-address-spaces.nw"
@@ -411,7 +415,7 @@ void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     (void)range;
-#line 452 "chapters/03-mmu-notifiers.nw"
+#line 467 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
 #line 700 "chapters/02-address-spaces.nw"
@@ -420,7 +424,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 void mmu_notifier_release(struct mm_struct *mm)
 {
     (void)mm;
-#line 499 "chapters/03-mmu-notifiers.nw"
+#line 514 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(mm))
         __mmu_notifier_release(mm);
 #line 706 "chapters/02-address-spaces.nw"

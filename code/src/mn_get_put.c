@@ -1,10 +1,10 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 727 "chapters/03-mmu-notifiers.nw"
+#line 747 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,
                                                    struct mm_struct *mm);
-#line 291 "chapters/03-mmu-notifiers.nw"
+#line 296 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_find_get(struct mmu_notifier_subscriptions *subs,
                                          const struct mmu_notifier_ops *ops)
 {
@@ -12,14 +12,15 @@ static struct mmu_notifier *sim_find_get(struct mmu_notifier_subscriptions *subs
 
     if (!subs)
         return NULL;
-    pthread_rwlock_wrlock(&subs->list_lock);
-    for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next) {
+    pthread_rwlock_rdlock(&subs->list_lock);
+    pthread_mutex_lock(&subs->users_lock);
+    for (struct mmu_notifier *sub = subs->list; sub && !found; sub = sub->next) {
         if (sub->ops == ops && sub->users > 0) {
             sub->users++;
             found = sub;
-            break;
         }
     }
+    pthread_mutex_unlock(&subs->users_lock);
     pthread_rwlock_unlock(&subs->list_lock);
     return found;
 }
@@ -41,7 +42,7 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
     mmput(mm);
     return sub;
 }
-#line 333 "chapters/03-mmu-notifiers.nw"
+#line 339 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,
                                                    struct mm_struct *mm)
 {
@@ -58,7 +59,7 @@ static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops
     }
     return sub;
 }
-#line 357 "chapters/03-mmu-notifiers.nw"
+#line 365 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_put(struct mmu_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -69,17 +70,18 @@ void mmu_notifier_put(struct mmu_notifier *sub)
         return;
     mm = sub->mm;
     subs = mm->notifier_subscriptions;
-    pthread_rwlock_wrlock(&subs->list_lock);
+    pthread_mutex_lock(&subs->users_lock);
     if (SIM_WARN(sub->users == 0, "put without a reference")) {
-        pthread_rwlock_unlock(&subs->list_lock);
+        pthread_mutex_unlock(&subs->users_lock);
         return;
     }
     last = --sub->users == 0;
-    if (last)
-        sim_hlist_del_init(sub);
-    pthread_rwlock_unlock(&subs->list_lock);
+    pthread_mutex_unlock(&subs->users_lock);
     if (!last)
         return;
+    pthread_rwlock_wrlock(&subs->list_lock);
+    sim_hlist_del_init(sub);
+    pthread_rwlock_unlock(&subs->list_lock);
     sub->mm = NULL;
     sub->ops->free_notifier(sub);
     mmdrop(mm);

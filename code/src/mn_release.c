@@ -1,16 +1,16 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 737 "chapters/03-mmu-notifiers.nw"
+#line 757 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 504 "chapters/03-mmu-notifiers.nw"
+#line 519 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
 
-#line 866 "chapters/04-interval-notifiers.nw"
+#line 868 "chapters/04-interval-notifiers.nw"
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_release(subs, mm);
-#line 509 "chapters/03-mmu-notifiers.nw"
+#line 524 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->release)

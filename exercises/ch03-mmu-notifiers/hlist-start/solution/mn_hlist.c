@@ -1,8 +1,8 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 721 "chapters/03-mmu-notifiers.nw"
+#line 741 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 422 "chapters/03-mmu-notifiers.nw"
+#line 437 "chapters/03-mmu-notifiers.nw"
 int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range)
 {

@@ -1,8 +1,8 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 737 "chapters/03-mmu-notifiers.nw"
+#line 757 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 504 "chapters/03-mmu-notifiers.nw"
+#line 519 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);

@@ -1,5 +1,5 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1308 "chapters/04-interval-notifiers.nw"
+#line 1310 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
 #line 543 "chapters/04-interval-notifiers.nw"

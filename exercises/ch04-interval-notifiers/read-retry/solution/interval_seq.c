@@ -1,5 +1,5 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1302 "chapters/04-interval-notifiers.nw"
+#line 1304 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
 #line 462 "chapters/04-interval-notifiers.nw"

@@ -1,9 +1,9 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 713 "chapters/06-mirror-device.nw"
+#line 740 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 106 "chapters/06-mirror-device.nw"
+#line 109 "chapters/06-mirror-device.nw"
 static unsigned dpt_index(unsigned long vpfn, int level)
 {
     return (vpfn >> (9 * level)) & 511;
@@ -12,6 +12,9 @@ static unsigned dpt_index(unsigned long vpfn, int level)
 static uintptr_t *dpt_slot(struct dmirror_pt *pt, unsigned long vpfn, bool alloc)
 {
     uintptr_t **table = &pt->root;
+
+    if (vpfn >> (9 * DPT_LEVELS))
+        return NULL;
 
     for (int level = DPT_LEVELS - 1;; level--) {
         if (!*table) {
@@ -40,7 +43,7 @@ int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry)
     *slot = entry;
     return 0;
 }
-#line 149 "chapters/06-mirror-device.nw"
+#line 155 "chapters/06-mirror-device.nw"
 static void dpt_erase_level(uintptr_t *table, int level, unsigned long base,
                             unsigned long first, unsigned long last)
 {
