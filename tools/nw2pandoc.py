@@ -26,7 +26,8 @@ and makes the back end exit 1.
 Conventions it relies on (see book/book.mk):
   * chapters are NN-slug.nw; NN is the chapter number (00 is the preface and
     is not numbered in the PDF); the first `# Heading` is the chapter title;
-  * chunk numbers are N.k: the k-th code chunk of chapter N;
+  * chunk numbers are N followed by letters: 2a, 2b, ... 2z, 2aa: the chunks of chapter N
+    in order;
   * an image whose path contains `figures/` is shown from the book's
     figures/ directory: `../figures/x.svg` becomes `figures/x.svg`.
 """
@@ -86,7 +87,13 @@ class Chunk:
 
     @property
     def number(self):
-        return "%d.%d" % (self.chapter.number, self.k)
+        # Chapter number and letters (2a, 2b, ... 2z, 2aa): a chunk's number cannot be
+        # mistaken for a section's, which is N.k.
+        k, letters = self.k, ""
+        while k > 0:
+            k, r = divmod(k - 1, 26)
+            letters = chr(ord("a") + r) + letters
+        return "%d%s" % (self.chapter.number, letters)
 
     @property
     def href(self):
@@ -1627,7 +1634,7 @@ def write_html(book, bodies, outdir):
             fields += [("title", "Index of Chunks"),
                        ("pagetitle", "Index of Chunks"), ("index-page", True)]
             body = ("Every chunk, with the numbers of its parts and of the "
-                    "chunks that use it. Chunk N.k is the k-th chunk of "
+                    "chunks that use it. Chunk Nx is the x-th chunk (a, b, ...) of "
                     "chapter N.\n\n" + chunk_index_md(book, "html"))
         else:
             fields += [("title", "Index of Identifiers"),
