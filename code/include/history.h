@@ -1,12 +1,12 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 660 "chapters/03-mmu-notifiers.nw"
+#line 666 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
 
 /* Designs the kernel tried and left behind, kept to be tested against. */
 #include "hmmwb.h"
 
-#line 584 "chapters/03-mmu-notifiers.nw"
+#line 590 "chapters/03-mmu-notifiers.nw"
 #define TOY_PAGES 4
 
 struct toy_mirror {
@@ -16,7 +16,7 @@ struct toy_mirror {
     int dropped, downgraded;             /* what invalidations did */
     bool knows_events;                   /* the new interface, or the old one */
 };
-#line 667 "chapters/03-mmu-notifiers.nw"
+#line 673 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
 #line 1091 "chapters/04-interval-notifiers.nw"
@@ -45,5 +45,5 @@ void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range
 void hmm_valid_range_wait(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 
-#line 671 "chapters/03-mmu-notifiers.nw"
+#line 677 "chapters/03-mmu-notifiers.nw"
 #endif

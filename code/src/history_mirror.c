@@ -1,9 +1,9 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 678 "chapters/03-mmu-notifiers.nw"
+#line 684 "chapters/03-mmu-notifiers.nw"
 #include <string.h>
 #include "history.h"
 
-#line 599 "chapters/03-mmu-notifiers.nw"
+#line 605 "chapters/03-mmu-notifiers.nw"
 static bool toy_event_keeps_pages(enum mmu_notifier_event event)
 {
     return event == MMU_NOTIFY_PROTECTION_PAGE || event == MMU_NOTIFY_SOFT_DIRTY;
@@ -30,7 +30,7 @@ static int toy_invalidate_start(struct mmu_notifier *sub,
     }
     return 0;
 }
-#line 637 "chapters/03-mmu-notifiers.nw"
+#line 643 "chapters/03-mmu-notifiers.nw"
 static const struct mmu_notifier_ops toy_mirror_ops = {
     .invalidate_range_start = toy_invalidate_start,
 };

@@ -2,7 +2,7 @@
 #line 748 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 726 "chapters/03-mmu-notifiers.nw"
+#line 732 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
 #line 123 "chapters/03-mmu-notifiers.nw"

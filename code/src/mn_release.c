@@ -1,5 +1,5 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 757 "chapters/03-mmu-notifiers.nw"
+#line 763 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 519 "chapters/03-mmu-notifiers.nw"

@@ -1,5 +1,5 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 747 "chapters/03-mmu-notifiers.nw"
+#line 753 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,

@@ -1,5 +1,5 @@
 /* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 741 "chapters/03-mmu-notifiers.nw"
+#line 747 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 437 "chapters/03-mmu-notifiers.nw"
