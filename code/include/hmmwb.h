@@ -15,7 +15,7 @@
 #include "trace.h"
 #line 533 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 736 "chapters/06-mirror-device.nw"
+#line 745 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 
 #line 859 "chapters/01-physical-memory.nw"

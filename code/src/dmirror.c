@@ -1,5 +1,5 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 748 "chapters/06-mirror-device.nw"
+#line 757 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -120,7 +120,7 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 466 "chapters/06-mirror-device.nw"
+#line 471 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
 
@@ -141,7 +141,7 @@ static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigne
     }
     return 0;
 }
-
+#line 441 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -163,7 +163,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 481 "chapters/06-mirror-device.nw"
+#line 486 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -178,7 +178,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-
+#line 505 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -200,7 +200,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 566 "chapters/06-mirror-device.nw"
+#line 575 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -256,7 +256,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 627 "chapters/06-mirror-device.nw"
+#line 636 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -281,7 +281,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 662 "chapters/06-mirror-device.nw"
+#line 671 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)

@@ -1,8 +1,8 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 776 "chapters/06-mirror-device.nw"
+#line 787 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 535 "chapters/06-mirror-device.nw"
+#line 544 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
