@@ -1,5 +1,5 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 286 "chapters/04-interval-notifiers.nw"
+#line 291 "chapters/04-interval-notifiers.nw"
 #ifndef HMMWB_INTERVAL_TREE_H
 #define HMMWB_INTERVAL_TREE_H
 
@@ -25,7 +25,7 @@ static inline bool itree_before(const struct interval_tree_node *a,
     return a->start < b->start || (a->start == b->start && (uintptr_t)a < (uintptr_t)b);
 }
 
-#line 294 "chapters/04-interval-notifiers.nw"
+#line 299 "chapters/04-interval-notifiers.nw"
 void interval_tree_insert(struct interval_tree_node *node, struct interval_tree_root *root);
 void interval_tree_remove(struct interval_tree_node *node, struct interval_tree_root *root);
 struct interval_tree_node *interval_tree_iter_first(struct interval_tree_root *root,

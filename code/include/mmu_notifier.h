@@ -44,7 +44,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
 #line 721 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
-#line 422 "chapters/04-interval-notifiers.nw"
+#line 428 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 
 #line 39 "chapters/03-mmu-notifiers.nw"
@@ -73,7 +73,7 @@ struct mmu_notifier_subscriptions {
                                         write: changing the list */
     pthread_mutex_t users_lock;      /* protects every subscriber's users */
     struct mmu_notifier *list;       /* the subscribers */
-#line 412 "chapters/04-interval-notifiers.nw"
+#line 418 "chapters/04-interval-notifiers.nw"
     pthread_mutex_t lock;            /* the kernel's spinlock: protects the fields below */
     bool has_itree;                  /* interval notifiers may be present */
     unsigned long invalidate_seq;    /* odd while an invalidation hits the tree */
@@ -119,7 +119,7 @@ int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range);
 void __mmu_notifier_release(struct mm_struct *mm);
 void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm);
-#line 382 "chapters/04-interval-notifiers.nw"
+#line 388 "chapters/04-interval-notifiers.nw"
 struct mmu_interval_notifier;
 
 struct mmu_interval_notifier_ops {
@@ -135,7 +135,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1266 "chapters/04-interval-notifiers.nw"
+#line 1289 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);

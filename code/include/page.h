@@ -96,7 +96,7 @@ int sim_check_frame(struct page *page, bool listed);
 int sim_check_invariants(void);
 #line 1999 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1352 "chapters/04-interval-notifiers.nw"
+#line 1377 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 
 #line 795 "chapters/01-physical-memory.nw"

@@ -1,5 +1,5 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 780 "chapters/06-mirror-device.nw"
+#line 786 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 

@@ -1,9 +1,9 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 537 "chapters/05-hmm-range-fault.nw"
+#line 539 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 147 "chapters/05-hmm-range-fault.nw"
+#line 148 "chapters/05-hmm-range-fault.nw"
 struct hmm_vma_walk {
     struct hmm_range *range;
     unsigned long last;
@@ -21,7 +21,7 @@ static int hmm_pfns_fill(struct hmm_range *range, unsigned long start, unsigned 
         *hmm_pfn_slot(range, addr) = value;
     return 0;
 }
-#line 176 "chapters/05-hmm-range-fault.nw"
+#line 177 "chapters/05-hmm-range-fault.nw"
 static int hmm_vma_fault(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                          unsigned long addr, unsigned long end, unsigned int required)
 {
@@ -38,7 +38,7 @@ static int hmm_vma_fault(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
             return -EFAULT;
     return -EBUSY;
 }
-#line 208 "chapters/05-hmm-range-fault.nw"
+#line 209 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_forbidden(struct hmm_vma_walk *walk, unsigned long start,
                               unsigned long end)
 {
@@ -54,7 +54,7 @@ static bool hmm_vma_forbidden(const struct vm_area_struct *vma)
 {
     return (vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ);
 }
-#line 285 "chapters/05-hmm-range-fault.nw"
+#line 286 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                             unsigned long start, unsigned long end)
 {
@@ -77,7 +77,7 @@ static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vm
     }
     return 0;
 }
-#line 365 "chapters/05-hmm-range-fault.nw"
+#line 366 "chapters/05-hmm-range-fault.nw"
 struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
 {
     for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next)
@@ -85,7 +85,7 @@ struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 321 "chapters/05-hmm-range-fault.nw"
+#line 322 "chapters/05-hmm-range-fault.nw"
 void (*sim_hmm_walk_hook)(struct hmm_range *range, unsigned long addr);
 
 static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsigned long end)
@@ -123,7 +123,7 @@ static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsign
     }
     return ret;
 }
-#line 384 "chapters/05-hmm-range-fault.nw"
+#line 385 "chapters/05-hmm-range-fault.nw"
 int hmm_range_check(const struct hmm_range *range)
 {
     if (!range || !range->notifier || !range->notifier->mm || !range->hmm_pfns)

@@ -1,5 +1,5 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 352 "chapters/04-interval-notifiers.nw"
+#line 357 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 #include "page.h"
 
@@ -43,7 +43,7 @@ static struct interval_tree_node *itree_rotate_left(struct interval_tree_node *n
     itree_update(r);
     return r;
 }
-
+#line 121 "chapters/04-interval-notifiers.nw"
 static struct interval_tree_node *itree_balance(struct interval_tree_node *n)
 {
     int diff = itree_height(n->left) - itree_height(n->right);
@@ -61,7 +61,7 @@ static struct interval_tree_node *itree_balance(struct interval_tree_node *n)
     }
     return n;
 }
-#line 142 "chapters/04-interval-notifiers.nw"
+#line 147 "chapters/04-interval-notifiers.nw"
 static struct interval_tree_node *itree_insert(struct interval_tree_node *n,
                                                struct interval_tree_node *node)
 {
@@ -82,7 +82,7 @@ void interval_tree_insert(struct interval_tree_node *node, struct interval_tree_
     node->in_tree = true;
     root->root = itree_insert(root->root, node);
 }
-#line 168 "chapters/04-interval-notifiers.nw"
+#line 173 "chapters/04-interval-notifiers.nw"
 static struct interval_tree_node *itree_unhook_min(struct interval_tree_node *n,
                                                    struct interval_tree_node **min)
 {
@@ -122,7 +122,7 @@ void interval_tree_remove(struct interval_tree_node *node, struct interval_tree_
     node->left = node->right = NULL;
     node->in_tree = false;
 }
-#line 312 "chapters/04-interval-notifiers.nw"
+#line 317 "chapters/04-interval-notifiers.nw"
 static int itree_check(const struct interval_tree_node *n, int *height,
                        unsigned long *subtree_last)
 {

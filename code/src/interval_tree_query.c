@@ -1,8 +1,8 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 365 "chapters/04-interval-notifiers.nw"
+#line 371 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 
-#line 223 "chapters/04-interval-notifiers.nw"
+#line 228 "chapters/04-interval-notifiers.nw"
 struct interval_tree_node *interval_tree_iter_first(struct interval_tree_root *root,
                                                     unsigned long start,
                                                     unsigned long last)
@@ -24,7 +24,7 @@ struct interval_tree_node *interval_tree_iter_first(struct interval_tree_root *r
     }
     return NULL;
 }
-#line 253 "chapters/04-interval-notifiers.nw"
+#line 258 "chapters/04-interval-notifiers.nw"
 static struct interval_tree_node *itree_first_after(struct interval_tree_node *n,
                                                     const struct interval_tree_node *after,
                                                     unsigned long start,

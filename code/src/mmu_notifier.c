@@ -14,7 +14,7 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
     pthread_mutex_init(&subs->users_lock, NULL);
-#line 426 "chapters/04-interval-notifiers.nw"
+#line 432 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
@@ -29,7 +29,7 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     if (!subs)
         return;
     SIM_WARN(subs->list, "subscribers left on a dead mm");
-#line 432 "chapters/04-interval-notifiers.nw"
+#line 438 "chapters/04-interval-notifiers.nw"
     SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
@@ -105,7 +105,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-#line 605 "chapters/04-interval-notifiers.nw"
+#line 611 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
                     sim_notifier_event_name(range->event), range->start, range->end);
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
@@ -115,7 +115,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     }
 #line 411 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-#line 627 "chapters/04-interval-notifiers.nw"
+#line 633 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
 #line 413 "chapters/03-mmu-notifiers.nw"
@@ -126,7 +126,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-#line 615 "chapters/04-interval-notifiers.nw"
+#line 621 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
@@ -145,7 +145,7 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
 }
-#line 500 "chapters/04-interval-notifiers.nw"
+#line 506 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
 mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
                          const struct mmu_notifier_range *range, unsigned long *seq)
@@ -176,7 +176,7 @@ mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
 
     return (struct mmu_interval_notifier *)node;
 }
-#line 579 "chapters/04-interval-notifiers.nw"
+#line 585 "chapters/04-interval-notifiers.nw"
 int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
                         const struct mmu_notifier_range *range)
 {
@@ -195,7 +195,7 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
     }
     return 0;
 }
-#line 873 "chapters/04-interval-notifiers.nw"
+#line 891 "chapters/04-interval-notifiers.nw"
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
 {
     struct mmu_notifier_range range = {
@@ -211,7 +211,7 @@ void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct 
                  "interval notifier %p refused release", (void *)sub);
     mn_itree_inv_end(subs);
 }
-#line 640 "chapters/04-interval-notifiers.nw"
+#line 646 "chapters/04-interval-notifiers.nw"
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -228,7 +228,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     sim_trace_event("read_begin = %lu", seq);
     return seq;
 }
-#line 676 "chapters/04-interval-notifiers.nw"
+#line 684 "chapters/04-interval-notifiers.nw"
 static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
                                           struct mm_struct *mm,
                                           struct mmu_notifier_subscriptions *subs,
@@ -262,7 +262,7 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
     pthread_mutex_unlock(&subs->lock);
     return 0;
 }
-#line 785 "chapters/04-interval-notifiers.nw"
+#line 803 "chapters/04-interval-notifiers.nw"
 static bool sim_itree_holds(const struct interval_tree_node *n,
                             const struct interval_tree_node *node)
 {
@@ -283,7 +283,7 @@ static bool sim_interval_linked(struct mmu_notifier_subscriptions *subs,
     pthread_mutex_unlock(&subs->lock);
     return linked;
 }
-#line 717 "chapters/04-interval-notifiers.nw"
+#line 725 "chapters/04-interval-notifiers.nw"
 static int sim_itree_enable(struct mm_struct *mm, bool locked)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -300,7 +300,7 @@ static int sim_itree_enable(struct mm_struct *mm, bool locked)
         mmap_write_unlock(mm);
     return ret;
 }
-
+#line 748 "chapters/04-interval-notifiers.nw"
 static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                unsigned long start, unsigned long length,
                                const struct mmu_interval_notifier_ops *ops, bool locked)
@@ -321,7 +321,7 @@ static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_stru
     return __mmu_interval_notifier_insert(sub, mm, mm->notifier_subscriptions, start,
                                           length, ops);
 }
-
+#line 773 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops)
@@ -336,7 +336,7 @@ int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
 {
     return sim_interval_insert(sub, mm, start, length, ops, true);
 }
-#line 815 "chapters/04-interval-notifiers.nw"
+#line 833 "chapters/04-interval-notifiers.nw"
 static void sim_deferred_del(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {

@@ -1,8 +1,8 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1310 "chapters/04-interval-notifiers.nw"
+#line 1335 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 543 "chapters/04-interval-notifiers.nw"
+#line 549 "chapters/04-interval-notifiers.nw"
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 {
     struct mmu_interval_notifier *sub, *next;

@@ -7,7 +7,7 @@ void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
 
-#line 868 "chapters/04-interval-notifiers.nw"
+#line 886 "chapters/04-interval-notifiers.nw"
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_release(subs, mm);
 #line 524 "chapters/03-mmu-notifiers.nw"

@@ -1,8 +1,8 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1356 "chapters/04-interval-notifiers.nw"
+#line 1381 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 1323 "chapters/04-interval-notifiers.nw"
+#line 1348 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void)
 {
     int bad = 0;

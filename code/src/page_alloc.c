@@ -261,7 +261,7 @@ int sim_check_invariants(void)
     bad += sim_check_physical_memory();
 #line 1995 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
-#line 1348 "chapters/04-interval-notifiers.nw"
+#line 1373 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
 #line 737 "chapters/01-physical-memory.nw"
     if (sim_warn_count())

@@ -1,8 +1,8 @@
 /* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 1304 "chapters/04-interval-notifiers.nw"
+#line 1329 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 462 "chapters/04-interval-notifiers.nw"
+#line 468 "chapters/04-interval-notifiers.nw"
 void mmu_interval_set_seq(struct mmu_interval_notifier *sub, unsigned long cur_seq)
 {
     __atomic_store_n(&sub->invalidate_seq, cur_seq, __ATOMIC_RELAXED);

@@ -1,9 +1,9 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 567 "chapters/05-hmm-range-fault.nw"
+#line 569 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 451 "chapters/05-hmm-range-fault.nw"
+#line 452 "chapters/05-hmm-range-fault.nw"
 static unsigned long sim_now_ms(void)
 {
     struct timespec ts;

@@ -1,15 +1,15 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 560 "chapters/05-hmm-range-fault.nw"
+#line 562 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 131 "chapters/05-hmm-range-fault.nw"
+#line 132 "chapters/05-hmm-range-fault.nw"
 unsigned long pte_to_hmm_pfn_flags(pte_t pte)
 {
     if (!sim_pte_accessible(pte))
         return 0;
     return pte_write(pte) ? (HMM_PFN_VALID | HMM_PFN_WRITE) : HMM_PFN_VALID;
 }
-#line 242 "chapters/05-hmm-range-fault.nw"
+#line 243 "chapters/05-hmm-range-fault.nw"
 int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
                        unsigned long *hmm_pfn)
 {

@@ -1,5 +1,5 @@
 /* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 553 "chapters/05-hmm-range-fault.nw"
+#line 555 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 74 "chapters/05-hmm-range-fault.nw"

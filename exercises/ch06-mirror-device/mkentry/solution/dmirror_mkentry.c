@@ -1,5 +1,5 @@
 /* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
-#line 787 "chapters/06-mirror-device.nw"
+#line 793 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
 #line 544 "chapters/06-mirror-device.nw"
