@@ -5,6 +5,7 @@
  * to return early. */
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "recorder.h"
 
@@ -821,6 +822,46 @@ START_TEST(test_overlapping_invalidations_end_once)
 }
 END_TEST
 
+/* Run MADV_DONTNEED over [f->addr, f->addr + inv_len) and hold it open twice: inside
+ * s's callback, then after it in the start of a classic subscriber registered behind
+ * it.  At each stop, `waiter` (running fn on s) must still be waiting; the invalidation
+ * then ends and both threads are joined.  Returns the invalidation's result. */
+static int waiter_waits_for_the_end(struct fixture *f, struct sub *s, unsigned long inv_len,
+                                    struct job *waiter, void *(*fn)(void *), const char *what)
+{
+    struct classic c;
+    struct gate g1, g2;
+    atomic_int ending = 0;
+    struct job inv = { .mm = f->mm, .addr = f->addr, .len = inv_len };
+    char during[96], after[96];
+
+    snprintf(during, sizeof(during), "%s during the callback", what);
+    snprintf(after, sizeof(after), "%s after the callback, before the end", what);
+    classic_init(&c);
+    gate_init(&g1);
+    gate_init(&g2);
+    ck_assert_int_eq(mmu_notifier_register(&c.mn, f->mm), 0);
+    s->gate = &g1;
+    c.gate = &g2;
+    job_start(&inv, madvise_main);
+    pthread_barrier_wait(&g1.entered);            /* inside the interval callback */
+    waiter->mn = &s->mn;
+    waiter->watch = &ending;
+    job_start(waiter, fn);
+    expect_waiting(waiter, during);
+    pthread_barrier_wait(&g1.release);
+    pthread_barrier_wait(&g2.entered);            /* callback returned, not ended yet */
+    expect_waiting(waiter, after);
+    atomic_store(&ending, 1);
+    pthread_barrier_wait(&g2.release);
+    job_join(&inv);
+    job_join(waiter);
+    mmu_notifier_unregister(&c.mn, f->mm);
+    gate_destroy(&g1);
+    gate_destroy(&g2);
+    return inv.ret;
+}
+
 /* read_begin sleeps while its notifier is inside an invalidation: through the callback
  * and after it, until the invalidation ends (a classic subscriber's start holds the
  * invalidation open after the interval callback returned). */
@@ -828,42 +869,18 @@ START_TEST(test_read_begin_waits_for_the_end)
 {
     struct fixture f;
     struct sub s;
-    struct classic c;
-    struct gate g1, g2;
-    atomic_int ending = 0;
-    struct job inv, reader = { .watch = &ending };
+    struct job reader = { 0 };
 
     setup(&f, 4);
     sub_init(&s);
-    classic_init(&c);
-    gate_init(&g1);
-    gate_init(&g2);
     sub_insert(&s, f.mm, f.addr, 2 * P);
-    ck_assert_int_eq(mmu_notifier_register(&c.mn, f.mm), 0);
-    s.gate = &g1;
-    c.gate = &g2;
-    inv = (struct job){ .mm = f.mm, .addr = f.addr, .len = 4 * P };
-    job_start(&inv, madvise_main);
-    pthread_barrier_wait(&g1.entered);            /* inside the interval callback */
-    reader.mn = &s.mn;
-    job_start(&reader, read_begin_main);
-    expect_waiting(&reader, "read_begin during the callback");
-    pthread_barrier_wait(&g1.release);
-    pthread_barrier_wait(&g2.entered);            /* callback returned, not ended yet */
-    expect_waiting(&reader, "read_begin after the callback, before the end");
-    atomic_store(&ending, 1);
-    pthread_barrier_wait(&g2.release);
-    job_join(&inv);
-    job_join(&reader);
-    ck_assert_int_eq(inv.ret, 0);
+    ck_assert_int_eq(waiter_waits_for_the_end(&f, &s, 4 * P, &reader, read_begin_main,
+                                              "read_begin"), 0);
     ck_assert_int_eq(reader.saw, 1);
     ck_assert_uint_eq(reader.seq, 3);
     ck_assert_uint_eq(sim_pte_get(f.mm, f.addr), 0);
     mmu_interval_notifier_remove(&s.mn);
-    mmu_notifier_unregister(&c.mn, f.mm);
     mmput(f.mm);
-    gate_destroy(&g1);
-    gate_destroy(&g2);
 }
 END_TEST
 
@@ -992,44 +1009,20 @@ START_TEST(test_remove_waits_for_a_running_invalidation)
 {
     struct fixture f;
     struct sub s;
-    struct classic c;
-    struct gate g1, g2;
-    atomic_int ending = 0;
-    struct job inv, remover = { .watch = &ending };
+    struct job remover = { 0 };
 
     setup(&f, 4);
     sub_init(&s);
-    classic_init(&c);
-    gate_init(&g1);
-    gate_init(&g2);
     sub_insert(&s, f.mm, f.addr, 4 * P);
-    ck_assert_int_eq(mmu_notifier_register(&c.mn, f.mm), 0);
-    s.gate = &g1;
-    c.gate = &g2;
-    inv = (struct job){ .mm = f.mm, .addr = f.addr, .len = P };
-    job_start(&inv, madvise_main);
-    pthread_barrier_wait(&g1.entered);
-    remover.mn = &s.mn;
-    job_start(&remover, remove_main);
-    expect_waiting(&remover, "remove during the callback");
-    pthread_barrier_wait(&g1.release);
-    pthread_barrier_wait(&g2.entered);
-    expect_waiting(&remover, "remove after the callback, before the end");
-    atomic_store(&ending, 1);
-    pthread_barrier_wait(&g2.release);
-    job_join(&inv);
-    job_join(&remover);
+    ck_assert_int_eq(waiter_waits_for_the_end(&f, &s, P, &remover, remove_main, "remove"), 0);
     ck_assert_int_eq(remover.saw, 1);
     ck_assert_int_eq(sub_calls(&s), 1);
     ck_assert_int_eq(sim_madvise(f.mm, f.addr, 4 * P, MADV_DONTNEED), 0);
     ck_assert_int_eq(sim_munmap(f.mm, f.addr, 4 * P), 0);
     ck_assert_int_eq(sub_calls(&s), 1);
     ck_assert_uint_eq(fresh_read_begin(f.mm), 3);            /* nothing hit since */
-    mmu_notifier_unregister(&c.mn, f.mm);
     mmput(f.mm);
     ck_assert_int_eq(sub_calls(&s), 1);
-    gate_destroy(&g1);
-    gate_destroy(&g2);
 }
 END_TEST
 
