@@ -68,7 +68,7 @@ book: $(BOOK_PAGES) $(BOOK_OUT)/style.css book-figures
 
 ## check-book: build the book, then check every link, anchor and image, and that no noweb syntax shows
 check-book: book
-	$(PYTHON) $(BOOK_TOOLS)/check_book.py $(BOOK_OUT)
+	@$(PYTHON) $(BOOK_TOOLS)/check_book.py $(BOOK_OUT)
 
 ## pdf: render the whole book as one PDF, build/book/hmm-workbook.pdf (installs xelatex if missing)
 pdf: $(BOOK_PDF)
@@ -77,10 +77,11 @@ pdf: $(BOOK_PDF)
 $(BOOK_STREAM): $(CHAPTERS) $(BOOK_TOOLS)/nwdefs.py
 	@test -n "$(strip $(CHAPTERS))" || { echo "book: no chapters (CHAPTERS is empty)" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(NOWEB_LIB)/markup $(CHAPTERS) > $@.1
-	$(PYTHON) $(BOOK_TOOLS)/nwdefs.py < $@.1 > $@.2
-	$(NOWEB_LIB)/finduses < $@.2 > $@.3
-	$(NOWEB_LIB)/noidx < $@.3 > $@.4
+	@echo "book: cross-referencing $(words $(CHAPTERS)) chapters"
+	@$(NOWEB_LIB)/markup $(CHAPTERS) > $@.1
+	@$(PYTHON) $(BOOK_TOOLS)/nwdefs.py < $@.1 > $@.2
+	@$(NOWEB_LIB)/finduses < $@.2 > $@.3
+	@$(NOWEB_LIB)/noidx < $@.3 > $@.4
 	@rm -f $@.1 $@.2 $@.3
 	@mv $@.4 $@
 
@@ -88,7 +89,7 @@ $(BOOK_STREAM): $(CHAPTERS) $(BOOK_TOOLS)/nwdefs.py
 # runs again only for those pages.
 $(BOOK_OUT)/md/.stamp: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES)
 	@mkdir -p $(@D)
-	$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format html --outdir $(@D) < $(BOOK_STREAM)
+	@$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format html --outdir $(@D) < $(BOOK_STREAM)
 	@touch $@
 
 $(BOOK_MD): $(BOOK_OUT)/md/.stamp
@@ -96,11 +97,12 @@ $(BOOK_MD): $(BOOK_OUT)/md/.stamp
 
 $(BOOK_PAGES): $(BOOK_OUT)/%.html: $(BOOK_OUT)/md/%.md $(BOOK_SRC)/template.html \
                                     $(BOOK_SRC)/metadata.yaml
-	$(BOOK_PANDOC_HTML) --output=$@ $<
+	@echo "book: $@"
+	@$(BOOK_PANDOC_HTML) --output=$@ $<
 
 $(BOOK_OUT)/style.css: $(BOOK_SRC)/style.css
 	@mkdir -p $(@D)
-	cp $< $@
+	@cp $< $@
 
 ## book-figures: copy figure images into build/book/figures
 book-figures: $(BOOK_FIGURE_DEPS)
@@ -115,12 +117,14 @@ book-figures: $(BOOK_FIGURE_DEPS)
 
 $(BOOK_OUT)/pdf/book.md: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES)
 	@mkdir -p $(@D)
-	$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format latex --outdir $(@D) --output $(@F) < $(BOOK_STREAM)
+	@echo "pdf: $@"
+	@$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format latex --outdir $(@D) --output $(@F) < $(BOOK_STREAM)
 	@touch $@
 
 $(BOOK_PDF): $(BOOK_OUT)/pdf/book.md $(BOOK_SRC)/metadata.yaml $(BOOK_SRC)/pdf.yaml \
              $(BOOK_FIGURES) | book-figures book-pdf-tools
-	$(PANDOC) $< --from=markdown --pdf-engine=xelatex --top-level-division=chapter \
+	@echo "pdf: typesetting $@ with xelatex"
+	@$(PANDOC) $< --from=markdown --pdf-engine=xelatex --top-level-division=chapter \
 	  --metadata-file=$(BOOK_SRC)/metadata.yaml --metadata-file=$(BOOK_SRC)/pdf.yaml \
 	  -V mainfont="DejaVu Serif" -V monofont="DejaVu Sans Mono" \
 	  --resource-path=$(BOOK_OUT) --output=$@.tmp.pdf

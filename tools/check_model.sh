@@ -58,9 +58,10 @@ summarize_trail() {
     '
 }
 
-status=0
+status=0 failed=0 designs=0
 for spec in SEQCOUNT:verify BOOL_VALID:fail NO_RETRY:fail; do
     design=${spec%%:*}
+    designs=$((designs + 1))
     expect=${spec##*:}
     dir=$work/$design
     mkdir -p "$dir"
@@ -75,13 +76,13 @@ for spec in SEQCOUNT:verify BOOL_VALID:fail NO_RETRY:fail; do
     if ! (cd "$dir" && spin -a -DDESIGN="$design" interval_notifier.pml) >"$dir/spin.log" 2>&1; then
         echo "check-model: $design: spin -a failed:"
         cat "$dir/spin.log"
-        status=1
+        status=1 failed=$((failed + 1))
         continue
     fi
     if ! (cd "$dir" && gcc -O1 -DSAFETY -DBFS -o pan pan.c) >"$dir/gcc.log" 2>&1; then
         echo "check-model: $design: compiling pan.c failed:"
         tail -n 20 "$dir/gcc.log"
-        status=1
+        status=1 failed=$((failed + 1))
         continue
     fi
     (cd "$dir" && ./pan -w20) >"$dir/pan.log" 2>&1
@@ -91,7 +92,7 @@ for spec in SEQCOUNT:verify BOOL_VALID:fail NO_RETRY:fail; do
     states=$(awk '/states, stored$/ { print $1; exit }' "$dir/pan.log")
     if [ -z "$errors" ] || [ -z "$states" ]; then
         echo "check-model: $design: could not read the verifier's report (see build/model/$design.pan.txt)"
-        status=1
+        status=1 failed=$((failed + 1))
         continue
     fi
     incomplete=$(grep -E 'search not completed|max search depth too small|out of memory' "$dir/pan.log" | head -n 1)
@@ -105,13 +106,13 @@ for spec in SEQCOUNT:verify BOOL_VALID:fail NO_RETRY:fail; do
             (cd "$dir" && spin -t -p -DDESIGN="$design" interval_notifier.pml 2>&1) \
                 | summarize_trail >"$out/$design.trail.txt"
             cat "$out/$design.trail.txt"
-            status=1
+            status=1 failed=$((failed + 1))
         elif [ -n "$incomplete" ]; then
             echo "check-model: $design FAILED: search incomplete: $incomplete"
-            status=1
+            status=1 failed=$((failed + 1))
         elif [ "$unreached" -ne 0 ]; then
             echo "check-model: $design FAILED: model has unreachable statements (see build/model/$design.pan.txt)"
-            status=1
+            status=1 failed=$((failed + 1))
         else
             echo "check-model: $design verified ($states states, 0 errors)"
         fi
@@ -124,8 +125,9 @@ for spec in SEQCOUNT:verify BOOL_VALID:fail NO_RETRY:fail; do
             echo "check-model: $design counterexample found as expected ($states states; trail in build/model/$design.trail.txt)"
         else
             echo "check-model: $design FAILED: expected a counterexample, got $errors error(s)"
-            status=1
+            status=1 failed=$((failed + 1))
         fi
     fi
 done
+echo "check-model: $((designs - failed)) passed, $failed failed"
 exit $status

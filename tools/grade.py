@@ -316,12 +316,21 @@ def main():
                "output": f"Score: {score}/{total}", "visibility": "visible",
                "stdout_visibility": "hidden", "tests": tests}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    if args.expect == "full" and any(got < ex.max_points for ex, got, _ in rows):
-        print("grade: expected every exercise to score full marks", file=sys.stderr)
-        return 1
-    if args.expect == "partial" and any(got >= ex.max_points for ex, got, _ in rows):
-        print("grade: a starter scores full marks: its tests cannot fail", file=sys.stderr)
-        return 1
+    if args.expect == "full":
+        # Every test of every reference solution must pass.
+        bad = [t["name"] for t in tests if t["score"] < t["max_score"]]
+        for name in bad:
+            print(f"grade: a reference solution fails {name}", file=sys.stderr)
+        print(f"solutions: {len(tests) - len(bad)} passed, {len(bad)} failed")
+        return 1 if bad else 0
+    if args.expect == "partial":
+        # Every starter must fail at least one of its tests.
+        bad = [ex.key for ex, got, _ in rows if got >= ex.max_points]
+        for key in bad:
+            print(f"grade: the starter of {key} scores full marks: its tests cannot fail",
+                  file=sys.stderr)
+        print(f"starters: {len(rows) - len(bad)} passed, {len(bad)} failed")
+        return 1 if bad else 0
     return 0
 
 

@@ -30,7 +30,7 @@ prefix_tree() {     # tangle chapters 00..$1 once, print the tree's path
                 chapters+=("$c")
             fi
         done
-        tools/tangle.sh "$out" "${chapters[@]}" >&2
+        python3 tools/tangle.py "$out" "${chapters[@]}" >&2
     fi
     echo "$out"
 }

@@ -15,9 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "grade-hostile"
 failures = []
+checked = 0
 
 
 def expect(cond, what):
+    global checked
+    checked += 1
     if not cond:
         failures.append(what)
 
@@ -93,10 +96,11 @@ def main():
         for f in failures:
             print("  " + f, file=sys.stderr)
         print(res.stdout, file=sys.stderr)
-        return 1
-    print(f"check-grader: {len(tests)} hostile verdicts as expected "
-          f"(score {results['score']})")
-    return 0
+    else:
+        print(f"check-grader: {len(tests)} tests of hostile submissions scored as expected "
+              f"(score {results['score']})")
+    print(f"check-grader: {checked - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 0b679766fd96): edit the chapter, not this file. */
 #line 727 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H

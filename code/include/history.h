@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 51f0e09e8aee): edit the chapter, not this file. */
 #line 666 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H

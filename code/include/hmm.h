@@ -1,4 +1,4 @@
-/* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 967ee17850d0): edit the chapter, not this file. */
 #line 504 "chapters/05-hmm-range-fault.nw"
 #ifndef HMMWB_HMM_H
 #define HMMWB_HMM_H

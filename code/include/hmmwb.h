@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 72401a347e85): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H

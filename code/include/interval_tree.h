@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 2e4fd8d9201d): edit the chapter, not this file. */
 #line 291 "chapters/04-interval-notifiers.nw"
 #ifndef HMMWB_INTERVAL_TREE_H
 #define HMMWB_INTERVAL_TREE_H

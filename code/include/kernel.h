@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 29428f48f173): edit the chapter, not this file. */
 #line 108 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_KERNEL_H
 #define HMMWB_KERNEL_H

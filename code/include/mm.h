@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 4f9db0fe16f9): edit the chapter, not this file. */
 #line 2054 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H

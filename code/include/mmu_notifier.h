@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 3b723eaf2177): edit the chapter, not this file. */
 #line 719 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 135ae8e8c6e2): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H

@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum ed671407bed8): edit the chapter, not this file. */
 #line 1059 "chapters/04-interval-notifiers.nw"
 #ifndef HMMWB_TRACE_H
 #define HMMWB_TRACE_H

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 87ec68b8f309): edit the chapter, not this file. */
 #line 762 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>

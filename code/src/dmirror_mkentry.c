@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum f96d912b0b47): edit the chapter, not this file. */
 #line 793 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 

@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 02ffcecf98ac): edit the chapter, not this file. */
 #line 684 "chapters/03-mmu-notifiers.nw"
 #include <string.h>
 #include "history.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 40ea7c567420): edit the chapter, not this file. */
 #line 1244 "chapters/04-interval-notifiers.nw"
 #include <string.h>
 #include "history.h"

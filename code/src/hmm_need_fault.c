@@ -1,4 +1,4 @@
-/* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 159c39f142d9): edit the chapter, not this file. */
 #line 555 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 

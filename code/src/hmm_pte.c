@@ -1,4 +1,4 @@
-/* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 99326d10e9bd): edit the chapter, not this file. */
 #line 562 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 

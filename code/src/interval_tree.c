@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 8a52c5708c4f): edit the chapter, not this file. */
 #line 357 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 #include "page.h"

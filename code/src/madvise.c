@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 54a42116fcae): edit the chapter, not this file. */
 #line 2184 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 

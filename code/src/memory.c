@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum a6c484c18163): edit the chapter, not this file. */
 #line 2113 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>

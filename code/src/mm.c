@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5b7b0684f98e): edit the chapter, not this file. */
 #line 2090 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>

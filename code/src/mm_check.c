@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 21c9b71c82a1): edit the chapter, not this file. */
 #line 2152 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 59766f2e1cb9): edit the chapter, not this file. */
 #line 2135 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 8452158ccd0f): edit the chapter, not this file. */
 #line 748 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 

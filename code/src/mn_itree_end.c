@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 31c249d46e34): edit the chapter, not this file. */
 #line 1335 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 

@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 1bba059a36ea): edit the chapter, not this file. */
 #line 763 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 

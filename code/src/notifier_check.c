@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 5a9f168d588b): edit the chapter, not this file. */
 #line 1381 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 

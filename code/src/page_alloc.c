@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1973c678a43c): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>

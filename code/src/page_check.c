@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1233e1bb00b7): edit the chapter, not this file. */
 #line 845 "chapters/01-physical-memory.nw"
 #include "page.h"
 

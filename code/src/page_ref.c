@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 76e8286fa571): edit the chapter, not this file. */
 #line 831 "chapters/01-physical-memory.nw"
 #include "page.h"
 

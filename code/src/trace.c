@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 336898dccedc): edit the chapter, not this file. */
 #line 1070 "chapters/04-interval-notifiers.nw"
 #include <pthread.h>
 #include <stdarg.h>

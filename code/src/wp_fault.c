@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum ecffee88fa89): edit the chapter, not this file. */
 #line 2176 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 82251ec347ba): edit the chapter, not this file. */
 #line 837 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include "page.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum ee868f27a7f0): edit the chapter, not this file. */
 #line 2169 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"

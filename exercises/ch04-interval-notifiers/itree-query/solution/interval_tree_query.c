@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum fd38b06163bd): edit the chapter, not this file. */
 #line 371 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 

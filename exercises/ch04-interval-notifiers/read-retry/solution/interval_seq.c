@@ -1,4 +1,4 @@
-/* Generated from chapters/04-interval-notifiers.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum d2f5fc75c5b6): edit the chapter, not this file. */
 #line 1329 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 

@@ -1,4 +1,4 @@
-/* Generated from chapters/05-hmm-range-fault.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 2db051fc89dc): edit the chapter, not this file. */
 #line 569 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"

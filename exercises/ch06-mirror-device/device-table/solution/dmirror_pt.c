@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum be6164fa1830): edit the chapter, not this file. */
 #line 754 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by notangle (make tangle): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 785984922649): edit the chapter, not this file. */
 #line 786 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Run one stage of `make check` and print its one-line verdict:
+#
+#   tools/stage.sh NAME [--inputs "FILE..."] -- COMMAND...
+#
+# The command's whole output goes to build/check/logs/NAME.log; the terminal gets one
+# line, "NAME: <the log's closing line>", and on failure the last lines of the log.
+# The stage's counts ("N passed, M failed" lines of the log, added up; 1 passed or
+# 1 failed by exit status for a command that prints none) go to build/check/run/NAME,
+# where tools/verdict.sh adds up every stage of the run.
+#
+# --inputs names the files the stage's verdict depends on and nothing else (a
+# deterministic check such as the model checker or the grader's own tests).  When
+# their content matches the last passing run, the stage is not run again and its
+# recorded verdict is reused, marked "(unchanged inputs: verdict of <date>)".
+set -uo pipefail
+
+name=$1
+shift
+inputs=""
+if [ "${1:-}" = --inputs ]; then
+    inputs=$2
+    shift 2
+fi
+[ "${1:-}" = -- ] && shift
+
+top=build/check
+mkdir -p "$top/logs" "$top/run" "$top/cache"
+log=$top/logs/$name.log
+COUNT_RE='^([A-Za-z0-9 ._-]+: )?[0-9]+ passed, [0-9]+ failed$'
+
+key=""
+if [ -n "$inputs" ]; then
+    # shellcheck disable=SC2086  # a list of paths
+    key=$( { printf '%s\n' "$*"; sha256sum $inputs 2>&1; } | sha256sum | cut -c1-16)
+    cache=$top/cache/$name
+    if [ -f "$cache.key" ] && [ "$(cat "$cache.key")" = "$key" ] && [ -f "$cache.verdict" ]; then
+        read -r passed failed when line <"$cache.verdict"
+        echo "$passed $failed" >"$top/run/$name"
+        printf '%-10s %s (unchanged inputs: verdict of %s)\n' "$name:" "$line" "$when"
+        exit 0
+    fi
+fi
+
+start=$(date +%s)
+"$@" >"$log" 2>&1
+rc=$?
+secs=$(( $(date +%s) - start ))
+
+passed=0 failed=0
+while read -r p f; do
+    passed=$((passed + p)) failed=$((failed + f))
+done < <(grep -E "$COUNT_RE" "$log" | sed -E 's/^(.*: )?([0-9]+) passed, ([0-9]+) failed$/\2 \3/')
+if ! grep -qE "$COUNT_RE" "$log"; then
+    if [ "$rc" -eq 0 ]; then passed=1; else failed=1; fi
+elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failed=1            # the command failed after its counts were printed
+fi
+echo "$passed $failed" >"$top/run/$name"
+
+last=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
+last=${last#"$name: "}
+if [ "$rc" -eq 0 ]; then
+    printf '%-10s %s (%ss)\n' "$name:" "$last" "$secs"
+    if [ -n "$key" ]; then
+        echo "$key" >"$cache.key"
+        echo "$passed $failed $(date '+%Y-%m-%dT%H:%M') $last" >"$cache.verdict"
+    fi
+    exit 0
+fi
+printf '%-10s FAILED (exit %s; whole output in %s):\n' "$name:" "$rc" "$log"
+# Check's own failure lines (file:line:F|E:case:test:...) say it best; other tools'
+# last lines otherwise.  Make's "*** Error" lines only repeat the exit status.
+if grep -qE '^[^ :]+:[0-9]+:[FE]:' "$log"; then
+    grep -E '^[^ :]+:[0-9]+:[FE]:|no Check summary' "$log" | head -n 20
+    grep -E "$COUNT_RE" "$log" | tail -n 1
+else
+    grep -vE '^make(\[[0-9]+\])?: \*\*\*' "$log" | tail -n 30
+fi | sed 's/^/    /'
+[ -n "$key" ] && rm -f "$cache.key" "$cache.verdict"
+# Inside `make check` the run goes on to the other stages; the verdict tells.
+[ -n "${STAGE_KEEP_GOING:-}" ] && exit 0
+exit 1
