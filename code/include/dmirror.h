@@ -1,9 +1,11 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 0b679766fd96): edit the chapter, not this file. */
-#line 727 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 28a07dad8481): edit the chapter, not this file. */
+#line 739 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
+#line 842 "chapters/07-device-private.nw"
+#include "memremap.h"
 
 #line 28 "chapters/06-mirror-device.nw"
 struct dmirror_device;
@@ -43,6 +45,9 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
+#line 846 "chapters/07-device-private.nw"
+void *dmirror_device_owner(const struct dmirror_device *mdevice);
+struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
 #line 82 "chapters/06-mirror-device.nw"
 #define DPT_TAG_WRITE 1UL
 #define DPT_TAG_ATOMIC 2UL
@@ -66,7 +71,12 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
-
+#line 516 "chapters/07-device-private.nw"
+    struct dev_pagemap pagemap;          /* its device-private memory */
+    struct page *free_pages;             /* free device pages, linked by zone_device_data */
+    unsigned long calloc, cfree;         /* pages handed out and given back, ever */
+    struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
+#line 201 "chapters/06-mirror-device.nw"
 };
 
 struct dmirror {
@@ -74,9 +84,12 @@ struct dmirror {
     struct mmu_interval_notifier notifier;   /* the whole address space */
     pthread_mutex_t mutex;                   /* protects pt; taken by invalidate */
     struct dmirror_pt pt;                    /* the device page table */
+#line 656 "chapters/07-device-private.nw"
+    struct dmirror *next;                    /* on its device's list of mirrors */
+#line 209 "chapters/06-mirror-device.nw"
 };
 
-#line 736 "chapters/06-mirror-device.nw"
+#line 750 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

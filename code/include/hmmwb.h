@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 72401a347e85): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 3ed1ce759ffb): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 863 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2082 "chapters/02-address-spaces.nw"
+#line 2102 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
@@ -15,8 +15,10 @@
 #include "trace.h"
 #line 535 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 750 "chapters/06-mirror-device.nw"
+#line 764 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
+#line 838 "chapters/07-device-private.nw"
+#include "memremap.h"
 
 #line 859 "chapters/01-physical-memory.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 4f9db0fe16f9): edit the chapter, not this file. */
-#line 2054 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 28f23ea6bab2): edit the chapter, not this file. */
+#line 2074 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -73,7 +73,10 @@ static inline pte_t pte_wrprotect(pte_t pte)
 #line 112 "chapters/02-address-spaces.nw"
 enum sim_swp_type {
     SIM_SWP_NONE = 0,            /* reserved: never written to a page table */
-
+#line 280 "chapters/07-device-private.nw"
+    SIM_SWP_DEVICE_READ,         /* chapter 7: a read-only device-private page */
+    SIM_SWP_DEVICE_WRITE,        /* chapter 7: a writable device-private page */
+#line 115 "chapters/02-address-spaces.nw"
     SIM_SWP_NR_TYPES
 };
 
@@ -191,7 +194,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2005 "chapters/02-address-spaces.nw"
+#line 2025 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -233,7 +236,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2038 "chapters/02-address-spaces.nw"
+#line 2058 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 struct mm_struct *sim_mm_alloc(void);
@@ -255,5 +258,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2078 "chapters/02-address-spaces.nw"
+#line 2098 "chapters/02-address-spaces.nw"
 #endif

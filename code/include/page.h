@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 135ae8e8c6e2): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e89a6e50f85a): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -92,12 +92,16 @@ int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 
 #line 775 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
+#line 256 "chapters/07-device-private.nw"
+void sim_device_page_free(struct page *page);
 #line 650 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 1999 "chapters/02-address-spaces.nw"
+#line 2019 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 #line 1377 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
+#line 802 "chapters/07-device-private.nw"
+int sim_check_device_memory(void);
 
 #line 795 "chapters/01-physical-memory.nw"
 #endif

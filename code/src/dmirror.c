@@ -1,10 +1,78 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 87ec68b8f309): edit the chapter, not this file. */
-#line 762 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum ab82fc32298b): edit the chapter, not this file. */
+#line 788 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 218 "chapters/06-mirror-device.nw"
+#line 526 "chapters/07-device-private.nw"
+static void dmirror_devmem_free(struct page *page)
+{
+    struct dmirror_device *mdevice = page_pgmap(page)->owner;
+
+    pthread_mutex_lock(&mdevice->devmem_lock);
+    page->zone_device_data = mdevice->free_pages;
+    mdevice->free_pages = page;
+    mdevice->cfree++;
+    pthread_mutex_unlock(&mdevice->devmem_lock);
+}
+
+struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
+{
+    struct page *page;
+
+    pthread_mutex_lock(&mdevice->devmem_lock);
+    page = mdevice->free_pages;
+    if (page) {
+        mdevice->free_pages = page->zone_device_data;
+        page->zone_device_data = NULL;
+        mdevice->calloc++;
+    }
+    pthread_mutex_unlock(&mdevice->devmem_lock);
+    if (page)
+        zone_device_page_init(page);
+    return page;
+}
+#line 560 "chapters/07-device-private.nw"
+static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
+{
+
+    (void)vmf;
+    return VM_FAULT_SIGBUS;
+}
+
+static const struct dev_pagemap_ops dmirror_devmem_ops = {
+    .page_free = dmirror_devmem_free,
+    .migrate_to_ram = dmirror_devmem_fault,
+};
+#line 616 "chapters/07-device-private.nw"
+void *dmirror_device_owner(const struct dmirror_device *mdevice)
+{
+    return (void *)mdevice;
+}
+#line 631 "chapters/07-device-private.nw"
+static void dmirror_link(struct dmirror *dmirror)
+{
+    struct dmirror_device *mdevice = dmirror->mdevice;
+
+    pthread_mutex_lock(&mdevice->devmem_lock);
+    dmirror->next = mdevice->mirrors;
+    mdevice->mirrors = dmirror;
+    pthread_mutex_unlock(&mdevice->devmem_lock);
+}
+
+static void dmirror_unlink(struct dmirror *dmirror)
+{
+    struct dmirror_device *mdevice = dmirror->mdevice;
+    struct dmirror **pp;
+
+    pthread_mutex_lock(&mdevice->devmem_lock);
+    for (pp = &mdevice->mirrors; *pp && *pp != dmirror; pp = &(*pp)->next)
+        ;
+    if (*pp)
+        *pp = dmirror->next;
+    pthread_mutex_unlock(&mdevice->devmem_lock);
+}
+#line 222 "chapters/06-mirror-device.nw"
 struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
 {
     struct dmirror_device *mdevice;
@@ -16,7 +84,25 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
         return NULL;
     pthread_mutex_init(&mdevice->devmem_lock, NULL);
     mdevice->devmem_pages = devmem_pages;
+#line 581 "chapters/07-device-private.nw"
+    if (devmem_pages) {
+        struct page *pages;
 
+        mdevice->pagemap.type = MEMORY_DEVICE_PRIVATE;
+        mdevice->pagemap.ops = &dmirror_devmem_ops;
+        mdevice->pagemap.owner = mdevice;
+        if (IS_ERR(memremap_pages(&mdevice->pagemap, devmem_pages))) {
+            pthread_mutex_destroy(&mdevice->devmem_lock);
+            free(mdevice);
+            return NULL;
+        }
+        pages = pfn_to_page(mdevice->pagemap.range.start);
+        for (unsigned long i = devmem_pages; i-- > 0;) {
+            pages[i].zone_device_data = mdevice->free_pages;
+            mdevice->free_pages = &pages[i];
+        }
+    }
+#line 234 "chapters/06-mirror-device.nw"
     return mdevice;
 }
 
@@ -25,14 +111,18 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
     if (!mdevice)
         return;
 
+#line 605 "chapters/07-device-private.nw"
+    if (mdevice->pagemap.sim_section)
+        memunmap_pages(&mdevice->pagemap);
+#line 242 "chapters/06-mirror-device.nw"
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 322 "chapters/06-mirror-device.nw"
+#line 337 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
-#line 257 "chapters/06-mirror-device.nw"
+#line 261 "chapters/06-mirror-device.nw"
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
 {
     struct dmirror *dmirror;
@@ -50,6 +140,9 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
         free(dmirror);
         return NULL;
     }
+#line 660 "chapters/07-device-private.nw"
+    dmirror_link(dmirror);
+#line 279 "chapters/06-mirror-device.nw"
     return dmirror;
 }
 
@@ -57,12 +150,15 @@ void dmirror_release(struct dmirror *dmirror)
 {
     if (!dmirror)
         return;
+#line 664 "chapters/07-device-private.nw"
+    dmirror_unlink(dmirror);
+#line 287 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);
     dpt_destroy(&dmirror->pt);
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 338 "chapters/06-mirror-device.nw"
+#line 353 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -93,7 +189,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 383 "chapters/06-mirror-device.nw"
+#line 398 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -120,13 +216,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 471 "chapters/06-mirror-device.nw"
+#line 487 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
-
     return sim_page_address(page);
 }
-#line 421 "chapters/06-mirror-device.nw"
+#line 436 "chapters/06-mirror-device.nw"
 static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                            char *buf, uint64_t *cpages)
 {
@@ -141,7 +236,7 @@ static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigne
     }
     return 0;
 }
-#line 441 "chapters/06-mirror-device.nw"
+#line 456 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -163,7 +258,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 486 "chapters/06-mirror-device.nw"
+#line 498 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -178,7 +273,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 505 "chapters/06-mirror-device.nw"
+#line 517 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -200,7 +295,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 575 "chapters/06-mirror-device.nw"
+#line 587 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -229,7 +324,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 609 "chapters/06-mirror-device.nw"
+#line 621 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -256,7 +351,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 641 "chapters/06-mirror-device.nw"
+#line 653 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -281,7 +376,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 676 "chapters/06-mirror-device.nw"
+#line 688 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)

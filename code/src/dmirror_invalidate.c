@@ -1,9 +1,9 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 785984922649): edit the chapter, not this file. */
-#line 786 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7fc1543da23c): edit the chapter, not this file. */
+#line 813 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 
-#line 299 "chapters/06-mirror-device.nw"
+#line 314 "chapters/06-mirror-device.nw"
 bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
                                  const struct mmu_notifier_range *range,
                                  unsigned long cur_seq)

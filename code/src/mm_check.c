@@ -1,15 +1,15 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 21c9b71c82a1): edit the chapter, not this file. */
-#line 2152 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum cd2150c2bf3d): edit the chapter, not this file. */
+#line 2173 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1823 "chapters/02-address-spaces.nw"
+#line 1843 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 1887 "chapters/02-address-spaces.nw"
+#line 1907 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,7 +24,7 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 1909 "chapters/02-address-spaces.nw"
+#line 1929 "chapters/02-address-spaces.nw"
 #define SIM_CENSUS_MAX_SHMEM 256
 static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
 static int sim_census_nr_seen;
@@ -48,7 +48,7 @@ static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm
     pthread_mutex_unlock(&shm->lock);
     return 0;
 }
-#line 1797 "chapters/02-address-spaces.nw"
+#line 1817 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -68,7 +68,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 1835 "chapters/02-address-spaces.nw"
+#line 1855 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -86,7 +86,7 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
                                     (void *)mm, addr, pte, vma->vm_flags);
     return 0;
 }
-#line 1859 "chapters/02-address-spaces.nw"
+#line 1879 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -109,7 +109,7 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 1941 "chapters/02-address-spaces.nw"
+#line 1961 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;

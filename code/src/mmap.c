@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 59766f2e1cb9): edit the chapter, not this file. */
-#line 2135 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 0120a75e56f0): edit the chapter, not this file. */
+#line 2155 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -65,7 +65,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2140 "chapters/02-address-spaces.nw"
+#line 2160 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
 #line 1372 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
@@ -154,6 +154,18 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     mmput(mm);
     return ret;
 }
+#line 1575 "chapters/02-address-spaces.nw"
+static pte_t sim_swap_pte_modify(pte_t pte)
+{
+    swp_entry_t entry = pte_to_swp_entry(pte);
+
+#line 426 "chapters/07-device-private.nw"
+    if (is_writable_device_private_entry(entry))
+        return swp_entry_to_pte(make_readable_device_private_entry(swp_offset_pfn(entry)));
+#line 1580 "chapters/02-address-spaces.nw"
+    (void)entry;
+    return pte;
+}
 #line 1534 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
@@ -179,6 +191,8 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
 
         if (ptep && pte_present(*ptep))
             *ptep = sim_pte_modify(*ptep, vma->vm_flags);
+        else if (ptep && is_swap_pte(*ptep))
+            *ptep = sim_swap_pte_modify(*ptep);
         addr = sim_next_pte_addr(ptep, addr);
     }
     pthread_mutex_unlock(&mm->page_table_lock);
@@ -219,7 +233,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmput(mm);
     return ret;
 }
-#line 1640 "chapters/02-address-spaces.nw"
+#line 1660 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -238,10 +252,13 @@ static void sim_copy_pte(pte_t *dst, pte_t *src)
         *dst = pte;
         return;
     }
-
+#line 414 "chapters/07-device-private.nw"
+    if (sim_copy_device_private_pte(dst, src))
+        return;
+#line 1679 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
 }
-#line 1667 "chapters/02-address-spaces.nw"
+#line 1687 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -270,7 +287,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1709 "chapters/02-address-spaces.nw"
+#line 1729 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1973c678a43c): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e526e298aca5): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -181,7 +181,12 @@ struct page *alloc_page(void)
 #line 461 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
-
+#line 249 "chapters/07-device-private.nw"
+    if (page->pgmap) {
+        sim_device_page_free(page);
+        return;
+    }
+#line 464 "chapters/01-physical-memory.nw"
     SIM_WARN(PageLocked(page), "freeing locked pfn %#lx", page->pfn);
     pthread_mutex_lock(&zone_lock);
     atomic_store(&page->flags, 1UL << PG_buddy);
@@ -259,10 +264,12 @@ int sim_check_invariants(void)
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 1995 "chapters/02-address-spaces.nw"
+#line 2015 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1373 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
+#line 798 "chapters/07-device-private.nw"
+    bad += sim_check_device_memory();
 #line 737 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());

@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 54a42116fcae): edit the chapter, not this file. */
-#line 2184 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum a3d7f776b240): edit the chapter, not this file. */
+#line 2205 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1580 "chapters/02-address-spaces.nw"
+#line 1600 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

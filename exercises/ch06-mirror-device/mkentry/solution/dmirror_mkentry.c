@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum f96d912b0b47): edit the chapter, not this file. */
-#line 793 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum d64f36c44601): edit the chapter, not this file. */
+#line 820 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 544 "chapters/06-mirror-device.nw"
+#line 556 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
