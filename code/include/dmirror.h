@@ -1,11 +1,13 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 28a07dad8481): edit the chapter, not this file. */
-#line 739 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum cb09cca6b8dc): edit the chapter, not this file. */
+#line 740 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
-#line 842 "chapters/07-device-private.nw"
+#line 848 "chapters/07-device-private.nw"
 #include "memremap.h"
+#line 1239 "chapters/08-migration.nw"
+#include "migrate.h"
 
 #line 28 "chapters/06-mirror-device.nw"
 struct dmirror_device;
@@ -45,9 +47,14 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
-#line 846 "chapters/07-device-private.nw"
+#line 852 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
+#line 1243 "chapters/08-migration.nw"
+int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
+int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
+vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
+void dmirror_device_evict(struct dmirror_device *mdevice);
 #line 82 "chapters/06-mirror-device.nw"
 #define DPT_TAG_WRITE 1UL
 #define DPT_TAG_ATOMIC 2UL
@@ -76,6 +83,8 @@ struct dmirror_device {
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
+#line 1181 "chapters/08-migration.nw"
+    bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
 #line 201 "chapters/06-mirror-device.nw"
 };
 
@@ -89,12 +98,14 @@ struct dmirror {
 #line 209 "chapters/06-mirror-device.nw"
 };
 
-#line 750 "chapters/06-mirror-device.nw"
+#line 751 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);
 void dpt_destroy(struct dmirror_pt *pt);
 void *sim_device_page_address(struct page *page);
+int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
+                    char *buf, uint64_t *cpages);
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry);
 bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
                                  const struct mmu_notifier_range *range,

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum b1fee88f9aaa): edit the chapter, not this file. */
-#line 808 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum ae6254d32b57): edit the chapter, not this file. */
+#line 814 "chapters/07-device-private.nw"
 #ifndef HMMWB_MEMREMAP_H
 #define HMMWB_MEMREMAP_H
 
@@ -62,7 +62,7 @@ static inline struct page *pfn_swap_entry_to_page(swp_entry_t entry)
     return pfn_to_page(swp_offset_pfn(entry));
 }
 
-#line 818 "chapters/07-device-private.nw"
+#line 824 "chapters/07-device-private.nw"
 void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages);
 void memunmap_pages(struct dev_pagemap *pgmap);
 bool is_device_private_page(const struct page *page);

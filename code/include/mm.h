@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 28f23ea6bab2): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 73e68fd26562): edit the chapter, not this file. */
 #line 2074 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
@@ -76,6 +76,9 @@ enum sim_swp_type {
 #line 280 "chapters/07-device-private.nw"
     SIM_SWP_DEVICE_READ,         /* chapter 7: a read-only device-private page */
     SIM_SWP_DEVICE_WRITE,        /* chapter 7: a writable device-private page */
+#line 33 "chapters/08-migration.nw"
+    SIM_SWP_MIGRATION_READ,      /* chapter 8: a page being moved, mapped read-only */
+    SIM_SWP_MIGRATION_WRITE,     /* chapter 8: a page being moved, mapped writable */
 #line 115 "chapters/02-address-spaces.nw"
     SIM_SWP_NR_TYPES
 };

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum e89a6e50f85a): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 38b210917c47): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -100,7 +100,7 @@ int sim_check_invariants(void);
 int sim_check_address_spaces(void);
 #line 1377 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
-#line 802 "chapters/07-device-private.nw"
+#line 808 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);
 
 #line 795 "chapters/01-physical-memory.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum a0a550f43e02): edit the chapter, not this file. */
-#line 876 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 95f19527f319): edit the chapter, not this file. */
+#line 882 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 394 "chapters/07-device-private.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum bbe36cb21c55): edit the chapter, not this file. */
-#line 870 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 363e22c6d4a7): edit the chapter, not this file. */
+#line 876 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 335 "chapters/07-device-private.nw"

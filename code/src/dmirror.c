@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum ab82fc32298b): edit the chapter, not this file. */
-#line 788 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 5672ae6f5d97): edit the chapter, not this file. */
+#line 791 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -35,7 +35,9 @@ struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
 #line 560 "chapters/07-device-private.nw"
 static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
-
+#line 1117 "chapters/08-migration.nw"
+    return dmirror_devmem_migrate_to_ram(vmf);
+#line 563 "chapters/07-device-private.nw"
     (void)vmf;
     return VM_FAULT_SIGBUS;
 }
@@ -110,7 +112,8 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-
+#line 1154 "chapters/08-migration.nw"
+    dmirror_device_evict(mdevice);
 #line 605 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
         memunmap_pages(&mdevice->pagemap);
@@ -216,14 +219,14 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 487 "chapters/06-mirror-device.nw"
+#line 488 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
 #line 436 "chapters/06-mirror-device.nw"
-static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
-                           char *buf, uint64_t *cpages)
+int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
+                    char *buf, uint64_t *cpages)
 {
     for (unsigned long vpfn = start >> PAGE_SHIFT; vpfn < end >> PAGE_SHIFT; vpfn++) {
         struct page *page = dpt_page(dpt_load(&dmirror->pt, vpfn));
@@ -236,7 +239,7 @@ static int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigne
     }
     return 0;
 }
-#line 456 "chapters/06-mirror-device.nw"
+#line 457 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -258,7 +261,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 498 "chapters/06-mirror-device.nw"
+#line 499 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -273,7 +276,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 517 "chapters/06-mirror-device.nw"
+#line 518 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -295,7 +298,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 587 "chapters/06-mirror-device.nw"
+#line 588 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -324,7 +327,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 621 "chapters/06-mirror-device.nw"
+#line 622 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -351,7 +354,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 653 "chapters/06-mirror-device.nw"
+#line 654 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -376,7 +379,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 688 "chapters/06-mirror-device.nw"
+#line 689 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -407,7 +410,15 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-
+#line 1158 "chapters/08-migration.nw"
+    case HMM_DMIRROR_MIGRATE_TO_DEV:
+        return dmirror_migrate_to_device(dmirror, c);
+    case HMM_DMIRROR_MIGRATE_TO_SYS:
+        return dmirror_migrate_to_system(dmirror, c);
+    case HMM_DMIRROR_RELEASE:
+        dmirror_device_evict(dmirror->mdevice);
+        return 0;
+#line 720 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

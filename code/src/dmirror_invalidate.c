@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7fc1543da23c): edit the chapter, not this file. */
-#line 813 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 796b92380fb8): edit the chapter, not this file. */
+#line 816 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 

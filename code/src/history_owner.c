@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 527b32912fa1): edit the chapter, not this file. */
-#line 889 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum ef00097093ca): edit the chapter, not this file. */
+#line 895 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 488 "chapters/07-device-private.nw"

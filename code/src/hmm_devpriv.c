@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum dbb3d48cf1b0): edit the chapter, not this file. */
-#line 882 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 2efb1381d891): edit the chapter, not this file. */
+#line 888 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 446 "chapters/07-device-private.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 79f28412bd01): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 90fa32352992): edit the chapter, not this file. */
 #line 2133 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +150,9 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 #line 363 "chapters/07-device-private.nw"
     if (is_device_private_entry(entry))
         return sim_do_device_private_fault(vmf);
+#line 83 "chapters/08-migration.nw"
+    if (is_migration_entry(entry))
+        return sim_migration_entry_wait(vmf);
 #line 968 "chapters/02-address-spaces.nw"
     pthread_mutex_unlock(&mm->page_table_lock);
     SIM_WARN(true, "bad entry %#lx at %#lx", vmf->orig_pte, vmf->address);

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum d3e68a5e60e9): edit the chapter, not this file. */
-#line 851 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 21bdb7fda7c7): edit the chapter, not this file. */
+#line 857 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -134,6 +134,11 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     struct page *page;
     int i = 0;
 
+#line 124 "chapters/08-migration.nw"
+    if (is_migration_entry(entry))
+        return sim_invariant_failed("mm %p %#lx: migration entry %#lx at rest",
+                                    (void *)mm, addr, pte);
+#line 704 "chapters/07-device-private.nw"
     if (!is_device_private_entry(entry))
         return 0;
     page = pfn_swap_entry_to_page(entry);
@@ -150,7 +155,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or unknown device page",
                                 (void *)mm, addr, pte);
 }
-#line 725 "chapters/07-device-private.nw"
+#line 731 "chapters/07-device-private.nw"
 static int sim_census_device_entries(int **counts)
 {
     int bad = 0;
@@ -176,7 +181,7 @@ static int sim_census_device_entries(int **counts)
     pthread_mutex_unlock(&sim_mm_list_lock);
     return bad;
 }
-#line 755 "chapters/07-device-private.nw"
+#line 761 "chapters/07-device-private.nw"
 static int sim_check_device_page(struct page *page, int mapped)
 {
     int ref = page_ref_count(page), map = page_mapcount(page);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum e526e298aca5): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8de5cb8bd378): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -268,7 +268,7 @@ int sim_check_invariants(void)
     bad += sim_check_address_spaces();
 #line 1373 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
-#line 798 "chapters/07-device-private.nw"
+#line 804 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
 #line 737 "chapters/01-physical-memory.nw"
     if (sim_warn_count())

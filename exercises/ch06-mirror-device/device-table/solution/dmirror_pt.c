@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 22a5554c697a): edit the chapter, not this file. */
-#line 780 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum fa5ef8a53230): edit the chapter, not this file. */
+#line 783 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
