@@ -312,23 +312,32 @@ handout: build/code.stamp
 	@echo "handout: build/handout.tar.gz ($$(tar -tzf build/handout.tar.gz | wc -l) files, no solutions)"
 
 # ---------------------------------------------------------------------------
-# Figures drawn from the simulator's own runs.  A scenario test writes its trace into
-# build/figures when SIM_TRACE_DIR is set; tools/ladder.py draws each trace.
-FIGURE_CHAPTER := 04
-FIGURE_TEST := build/ch$(FIGURE_CHAPTER)/tests/ch04_seed_race
-FIGURE_TRACES := build/figures/seed001-valid.txt build/figures/seed001-seq.txt
-FIGURE_SVGS := $(FIGURE_TRACES:.txt=.svg)
+# Figures.  Ladder diagrams are drawn from the traces that scenario tests write into
+# build/figures when SIM_TRACE_DIR is set (tools/ladder.py); state diagrams are drawn
+# by Graphviz from figures/*.dot.  Each scenario test runs in the prefix of its chapter.
+LADDER_FIGURES_04 := build/figures/seed001-valid.txt build/figures/seed001-seq.txt
+LADDER_FIGURES_08 := build/figures/seed002-before.txt build/figures/seed002-owner.txt
+DOT_FIGURES := $(patsubst figures/%.dot,build/figures/%.svg,$(wildcard figures/*.dot))
+FIGURE_SVGS := $(LADDER_FIGURES_04:.txt=.svg) $(LADDER_FIGURES_08:.txt=.svg) $(DOT_FIGURES)
 
-## figures: run the race scenarios and draw their ladder diagrams into build/figures
+## figures: run the race scenarios and draw their ladder diagrams, and the state diagrams
 figures: tools build/code.stamp
 	@$(SUBMAKE) -j$(JOBS) $(FIGURE_SVGS)
 
-$(FIGURE_TRACES) &: $(FIGURE_TEST)
+define ladder_traces
+$$(LADDER_FIGURES_$(1)) &: build/ch$(1)/tests/$(2)
 	@mkdir -p build/figures
-	@SIM_TRACE_DIR=build/figures CK_FORK=yes CK_VERBOSITY=silent $(FIGURE_TEST)
+	@SIM_TRACE_DIR=build/figures CK_FORK=yes CK_VERBOSITY=silent build/ch$(1)/tests/$(2)
+endef
+$(eval $(call ladder_traces,04,ch04_seed_race))
+$(eval $(call ladder_traces,08,ch08_seed_migrate))
 
 build/figures/%.svg: build/figures/%.txt tools/ladder.py
 	@$(PYTHON) tools/ladder.py $< -o $@
+
+build/figures/%.svg: figures/%.dot
+	@mkdir -p $(@D)
+	@dot -Tsvg $< -o $@
 
 BOOK_FIGURE_DEPS := figures
 

@@ -60,6 +60,11 @@ TOKEN_RE = re.compile(r"""
   | (?P<other>.)
 """, re.VERBOSE)
 
+# Names that are defined but never indexed.  The kernel's `struct range` (chapter 7)
+# shares its name with the book's most common variable, `range`; indexing it would turn
+# every notifier range in every chapter into a link to a pfn range.
+NOT_INDEXED = {"range"}
+
 DEFINE_RE = re.compile(r"^\s*#\s*define\s+([A-Za-z_][A-Za-z_0-9]*)")
 
 
@@ -521,7 +526,7 @@ def main():
         sc = scan(p, ctx.get(p.name, "top"))
         seen = set(p.existing)
         for lineno, name in sc.defs:
-            if name in seen:
+            if name in seen or name in NOT_INDEXED:
                 continue
             seen.add(name)
             at = p.lines[lineno][1] if lineno >= 0 else p.end_index

@@ -1,12 +1,12 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum cb09cca6b8dc): edit the chapter, not this file. */
-#line 740 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 21c66e155053): edit the chapter, not this file. */
+#line 742 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
 #line 848 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1239 "chapters/08-migration.nw"
+#line 1242 "chapters/08-migration.nw"
 #include "migrate.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -50,7 +50,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
 #line 852 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1243 "chapters/08-migration.nw"
+#line 1246 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
@@ -98,7 +98,7 @@ struct dmirror {
 #line 209 "chapters/06-mirror-device.nw"
 };
 
-#line 751 "chapters/06-mirror-device.nw"
+#line 753 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

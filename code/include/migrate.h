@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 66a7ff1cf83c): edit the chapter, not this file. */
-#line 1207 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 9c85b451b426): edit the chapter, not this file. */
+#line 1209 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
 
@@ -73,7 +73,7 @@ struct sim_rmap_walk {
 
 void sim_rmap_walk(struct sim_rmap_walk *w);
 
-#line 1217 "chapters/08-migration.nw"
+#line 1219 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args);
 void migrate_vma_pages(struct migrate_vma *migrate);
 void migrate_vma_finalize(struct migrate_vma *migrate);
@@ -87,5 +87,6 @@ unsigned long migrate_vma_select(const struct migrate_vma *migrate, pte_t pte,
                                  struct page **pagep);
 bool migrate_vma_check_page(struct page *page, struct page *fault_page);
 vm_fault_t sim_migration_entry_wait(struct vm_fault *vmf);
+void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new);
 
 #endif

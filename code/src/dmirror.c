@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 5672ae6f5d97): edit the chapter, not this file. */
-#line 791 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 378f9bbea340): edit the chapter, not this file. */
+#line 793 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -121,7 +121,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 337 "chapters/06-mirror-device.nw"
+#line 339 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
@@ -161,7 +161,7 @@ void dmirror_release(struct dmirror *dmirror)
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 353 "chapters/06-mirror-device.nw"
+#line 355 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -192,7 +192,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 398 "chapters/06-mirror-device.nw"
+#line 400 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -219,12 +219,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 488 "chapters/06-mirror-device.nw"
+#line 490 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
-#line 436 "chapters/06-mirror-device.nw"
+#line 438 "chapters/06-mirror-device.nw"
 int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                     char *buf, uint64_t *cpages)
 {
@@ -239,7 +239,7 @@ int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long 
     }
     return 0;
 }
-#line 457 "chapters/06-mirror-device.nw"
+#line 459 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -261,7 +261,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 499 "chapters/06-mirror-device.nw"
+#line 501 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -276,7 +276,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 518 "chapters/06-mirror-device.nw"
+#line 520 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -298,7 +298,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 588 "chapters/06-mirror-device.nw"
+#line 590 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -327,7 +327,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 622 "chapters/06-mirror-device.nw"
+#line 624 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -354,7 +354,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 654 "chapters/06-mirror-device.nw"
+#line 656 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -379,7 +379,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 689 "chapters/06-mirror-device.nw"
+#line 691 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -418,7 +418,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
     case HMM_DMIRROR_RELEASE:
         dmirror_device_evict(dmirror->mdevice);
         return 0;
-#line 720 "chapters/06-mirror-device.nw"
+#line 722 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

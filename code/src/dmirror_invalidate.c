@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 796b92380fb8): edit the chapter, not this file. */
-#line 816 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 73d3b49a0748): edit the chapter, not this file. */
+#line 818 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 
@@ -11,8 +11,10 @@ bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
     struct dmirror *dmirror = (struct dmirror *)((char *)mni - offsetof(struct dmirror,
                                                                         notifier));
 
-    if (range->event == MMU_NOTIFY_MIGRATE && range->owner == dmirror->mdevice)
+    if (range->event == MMU_NOTIFY_MIGRATE && range->owner == dmirror->mdevice) {
+        sim_trace_msg("DEVICE", "own migration: keep entries");
         return true;
+    }
     if (mmu_notifier_range_blockable(range))
         pthread_mutex_lock(&dmirror->mutex);
     else if (pthread_mutex_trylock(&dmirror->mutex))

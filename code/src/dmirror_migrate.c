@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum c20d21481576): edit the chapter, not this file. */
-#line 1300 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 0a8eac4d48b3): edit the chapter, not this file. */
+#line 1308 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"

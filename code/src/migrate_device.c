@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 002b64fa7936): edit the chapter, not this file. */
-#line 1250 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 9cbb8b85a703): edit the chapter, not this file. */
+#line 1253 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 
@@ -139,25 +139,6 @@ static void sim_try_to_migrate(struct page *page)
     if (hits.n)
         sim_migrate_mark_remote(page_to_pfn(page));
 }
-#line 700 "chapters/08-migration.nw"
-static void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
-{
-    swp_entry_t entry = pte_to_swp_entry(*ptep);
-    bool write;
-
-    if (!is_swap_pte(*ptep) || !is_migration_entry(entry) ||
-        swp_offset_pfn(entry) != page_to_pfn(old))
-        return;
-    write = is_writable_migration_entry(entry);
-    if (is_device_private_page(new))
-        *ptep = swp_entry_to_pte(write ? make_writable_device_private_entry(page_to_pfn(new))
-                                       : make_readable_device_private_entry(page_to_pfn(new)));
-    else
-        *ptep = pfn_pte(page_to_pfn(new), _PAGE_PRESENT | _PAGE_ACCESSED |
-                                              (write ? _PAGE_RW | _PAGE_DIRTY : 0));
-    get_page(new);
-    atomic_fetch_add(&new->_mapcount, 1);
-}
 #line 724 "chapters/08-migration.nw"
 static void sim_remove_remote_pte(struct sim_rmap_walk *w, struct mm_struct *mm,
                                   unsigned long addr, pte_t *ptep)
@@ -240,9 +221,9 @@ static void migrate_vma_collect(struct migrate_vma *migrate)
         migrate->src[migrate->npages++] = mpfn;
     }
     pthread_mutex_unlock(&mm->page_table_lock);
-    mmu_notifier_invalidate_range_end(&range);
     sim_trace_event("collect [%#lx, %#lx): %lu of %lu pages", migrate->start, migrate->end,
                     migrate->cpages, migrate->npages);
+    mmu_notifier_invalidate_range_end(&range);
 }
 #line 576 "chapters/08-migration.nw"
 static void migrate_device_unmap(unsigned long *src, unsigned long npages,

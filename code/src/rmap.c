@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum c346c4ac7b5d): edit the chapter, not this file. */
-#line 1272 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum bffd9668321c): edit the chapter, not this file. */
+#line 1274 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 380 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum fa5ef8a53230): edit the chapter, not this file. */
-#line 783 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum aab9eca8a177): edit the chapter, not this file. */
+#line 785 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
