@@ -352,6 +352,22 @@ check-model:
 	@tools/check_model.sh
 
 # ---------------------------------------------------------------------------
+# Benchmarks: programs in tests/bench, linked with the whole library.  Each prints a
+# table whose ratios compare with a baseline measured in the same run, and writes its
+# numbers under build/bench/.  Never part of `make check`: speed is not a test verdict.
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
+
+build/bench/%: tests/bench/%.c build/lib/libhmmwb.a
+	@mkdir -p $(@D)
+	@$(CC) $(CSTD) $(WARN) -O2 -g -pthread -Icode/include $< build/lib/libhmmwb.a -o $@
+
+## bench: measure the simulation against memcpy and friends (tables in build/bench/)
+bench: lib
+	@$(SUBMAKE) $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b build/bench/$${b##*/}.dat || exit 1; done
+
+# ---------------------------------------------------------------------------
 ## clean: remove build/
 clean:
 	rm -rf build
@@ -359,6 +375,6 @@ clean:
 .PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-grader handout figures check-model check-tools
+        check-starters check-grader handout figures check-model check-tools bench
 
 -include book/book.mk

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 21c66e155053): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 5d4742691d97): edit the chapter, not this file. */
 #line 742 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
@@ -6,7 +6,7 @@
 #include "hmm.h"
 #line 848 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1242 "chapters/08-migration.nw"
+#line 1268 "chapters/08-migration.nw"
 #include "migrate.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -50,7 +50,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
 #line 852 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1246 "chapters/08-migration.nw"
+#line 1272 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
@@ -83,7 +83,7 @@ struct dmirror_device {
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
-#line 1181 "chapters/08-migration.nw"
+#line 1207 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
 #line 201 "chapters/06-mirror-device.nw"
 };

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 516072f56606): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e91015a1d617): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -19,7 +19,7 @@
 #include "dmirror.h"
 #line 844 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1238 "chapters/08-migration.nw"
+#line 1264 "chapters/08-migration.nw"
 #include "migrate.h"
 
 #line 859 "chapters/01-physical-memory.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 9c85b451b426): edit the chapter, not this file. */
-#line 1209 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 2413f0f8031a): edit the chapter, not this file. */
+#line 1235 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
 
@@ -73,7 +73,7 @@ struct sim_rmap_walk {
 
 void sim_rmap_walk(struct sim_rmap_walk *w);
 
-#line 1219 "chapters/08-migration.nw"
+#line 1245 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args);
 void migrate_vma_pages(struct migrate_vma *migrate);
 void migrate_vma_finalize(struct migrate_vma *migrate);

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 378f9bbea340): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum adcde7a9b848): edit the chapter, not this file. */
 #line 793 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,7 @@ struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
 #line 560 "chapters/07-device-private.nw"
 static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
-#line 1117 "chapters/08-migration.nw"
+#line 1143 "chapters/08-migration.nw"
     return dmirror_devmem_migrate_to_ram(vmf);
 #line 563 "chapters/07-device-private.nw"
     (void)vmf;
@@ -112,7 +112,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-#line 1154 "chapters/08-migration.nw"
+#line 1180 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
 #line 605 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
@@ -410,7 +410,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-#line 1158 "chapters/08-migration.nw"
+#line 1184 "chapters/08-migration.nw"
     case HMM_DMIRROR_MIGRATE_TO_DEV:
         return dmirror_migrate_to_device(dmirror, c);
     case HMM_DMIRROR_MIGRATE_TO_SYS:

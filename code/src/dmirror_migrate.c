@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 0a8eac4d48b3): edit the chapter, not this file. */
-#line 1308 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 08665625de61): edit the chapter, not this file. */
+#line 1334 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -146,7 +146,7 @@ static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
 
         if (!spage || !(args->src[i] & MIGRATE_PFN_MIGRATE))
             continue;
-        dpage = alloc_page();
+        dpage = sim_alloc_page_for_copy();
         if (!dpage) {
             ret = -ENOMEM;
             continue;
@@ -163,7 +163,7 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1069 "chapters/08-migration.nw"
+#line 1095 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -181,7 +181,7 @@ int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1096 "chapters/08-migration.nw"
+#line 1122 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -200,7 +200,7 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1128 "chapters/08-migration.nw"
+#line 1154 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;
@@ -212,7 +212,7 @@ void dmirror_device_evict(struct dmirror_device *mdevice)
     for (unsigned long i = 0; i < npages; i++) {
         struct page *spage = migrate_pfn_to_page(src[i]), *dpage;
 
-        if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) || !(dpage = alloc_page()))
+        if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) || !(dpage = sim_alloc_page_for_copy()))
             continue;
         lock_page(dpage);
         memcpy(sim_page_address(dpage), sim_page_address(spage), PAGE_SIZE);

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 161832eb2cef): edit the chapter, not this file. */
-#line 1290 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum ab376e5e49a6): edit the chapter, not this file. */
+#line 1316 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 563 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 9cbb8b85a703): edit the chapter, not this file. */
-#line 1253 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 89bd0f56ca9e): edit the chapter, not this file. */
+#line 1279 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 

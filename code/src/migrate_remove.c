@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 1853accde24f): edit the chapter, not this file. */
-#line 1302 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum e442f0087b82): edit the chapter, not this file. */
+#line 1328 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 700 "chapters/08-migration.nw"

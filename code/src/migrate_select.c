@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 673719c76f68): edit the chapter, not this file. */
-#line 1284 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum c96ccbe4c32f): edit the chapter, not this file. */
+#line 1310 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 262 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 9516c7aa1a9d): edit the chapter, not this file. */
-#line 1296 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum e7da528a79a0): edit the chapter, not this file. */
+#line 1322 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 69 "chapters/08-migration.nw"

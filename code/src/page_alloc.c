@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8de5cb8bd378): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1a4301462214): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -174,6 +174,20 @@ struct page *alloc_page(void)
     if (!page)
         return NULL;
     memset(sim_page_address(page), 0, PAGE_SIZE);
+    atomic_store(&page->_mapcount, 0);
+    atomic_store(&page->_refcount, 1);
+    return page;
+}
+
+#line 1073 "chapters/08-migration.nw"
+struct page *sim_alloc_page_for_copy(void)
+{
+    struct page *page;
+
+    sim_boot_once_only();
+    page = sim_take_free_frame();
+    if (!page)
+        return NULL;
     atomic_store(&page->_mapcount, 0);
     atomic_store(&page->_refcount, 1);
     return page;

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum bffd9668321c): edit the chapter, not this file. */
-#line 1274 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum b068a4799f72): edit the chapter, not this file. */
+#line 1300 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 380 "chapters/08-migration.nw"
