@@ -1,12 +1,12 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 5d4742691d97): edit the chapter, not this file. */
-#line 742 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum fee74e17a9ec): edit the chapter, not this file. */
+#line 745 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
 #line 848 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1268 "chapters/08-migration.nw"
+#line 1340 "chapters/08-migration.nw"
 #include "migrate.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -50,7 +50,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
 #line 852 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1272 "chapters/08-migration.nw"
+#line 1344 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
@@ -74,7 +74,7 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 {
     return entry & DPT_TAG_MASK;
 }
-#line 197 "chapters/06-mirror-device.nw"
+#line 200 "chapters/06-mirror-device.nw"
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
@@ -83,9 +83,9 @@ struct dmirror_device {
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
-#line 1207 "chapters/08-migration.nw"
+#line 1279 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
-#line 201 "chapters/06-mirror-device.nw"
+#line 204 "chapters/06-mirror-device.nw"
 };
 
 struct dmirror {
@@ -95,10 +95,10 @@ struct dmirror {
     struct dmirror_pt pt;                    /* the device page table */
 #line 656 "chapters/07-device-private.nw"
     struct dmirror *next;                    /* on its device's list of mirrors */
-#line 209 "chapters/06-mirror-device.nw"
+#line 212 "chapters/06-mirror-device.nw"
 };
 
-#line 753 "chapters/06-mirror-device.nw"
+#line 756 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

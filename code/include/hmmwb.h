@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum e91015a1d617): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 12d16920dd2a): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -15,11 +15,11 @@
 #include "trace.h"
 #line 535 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 769 "chapters/06-mirror-device.nw"
+#line 772 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 #line 844 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1264 "chapters/08-migration.nw"
+#line 1336 "chapters/08-migration.nw"
 #include "migrate.h"
 
 #line 859 "chapters/01-physical-memory.nw"

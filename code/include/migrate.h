@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 2413f0f8031a): edit the chapter, not this file. */
-#line 1235 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 0caaa3012db5): edit the chapter, not this file. */
+#line 1307 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
 
@@ -26,7 +26,49 @@ static inline bool is_writable_migration_entry(swp_entry_t entry)
 {
     return swp_type(entry) == SIM_SWP_MIGRATION_WRITE;
 }
-#line 137 "chapters/08-migration.nw"
+#line 67 "chapters/08-migration.nw"
+#define SIM_SWP_MIG_YOUNG (1UL << 6)
+#define SIM_SWP_MIG_DIRTY (1UL << 7)
+
+static inline swp_entry_t make_migration_entry_young(swp_entry_t entry)
+{
+    return (swp_entry_t){ entry.val | SIM_SWP_MIG_YOUNG };
+}
+
+static inline swp_entry_t make_migration_entry_dirty(swp_entry_t entry)
+{
+    return (swp_entry_t){ entry.val | SIM_SWP_MIG_DIRTY };
+}
+
+static inline bool is_migration_entry_young(swp_entry_t entry)
+{
+    return entry.val & SIM_SWP_MIG_YOUNG;
+}
+
+static inline bool is_migration_entry_dirty(swp_entry_t entry)
+{
+    return entry.val & SIM_SWP_MIG_DIRTY;
+}
+
+static inline swp_entry_t sim_migration_entry_readable(swp_entry_t entry)
+{
+    return (swp_entry_t){ make_readable_migration_entry(swp_offset_pfn(entry)).val |
+                          (entry.val & (SIM_SWP_MIG_YOUNG | SIM_SWP_MIG_DIRTY)) };
+}
+
+/* The migration entry that stands for pte, a present entry or a device-private one. */
+static inline swp_entry_t sim_migration_entry_for(pte_t pte, unsigned long pfn, bool write)
+{
+    swp_entry_t entry = write ? make_writable_migration_entry(pfn)
+                              : make_readable_migration_entry(pfn);
+
+    if (pte_present(pte) && (pte & _PAGE_ACCESSED))
+        entry = make_migration_entry_young(entry);
+    if (pte_present(pte) && pte_dirty(pte))
+        entry = make_migration_entry_dirty(entry);
+    return entry;
+}
+#line 212 "chapters/08-migration.nw"
 #define MIGRATE_PFN_VALID (1UL << 0)
 #define MIGRATE_PFN_MIGRATE (1UL << 1)
 #define MIGRATE_PFN_WRITE (1UL << 3)
@@ -43,7 +85,7 @@ static inline unsigned long migrate_pfn(unsigned long pfn)
 {
     return (pfn << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID;
 }
-#line 161 "chapters/08-migration.nw"
+#line 236 "chapters/08-migration.nw"
 enum migrate_vma_direction {
     MIGRATE_VMA_SELECT_SYSTEM = 1 << 0,
     MIGRATE_VMA_SELECT_DEVICE_PRIVATE = 1 << 1,
@@ -63,7 +105,7 @@ struct migrate_vma {
     /* simulation: the history of this chapter, see history_migrate.c */
     bool sim_notify_without_owner;
 };
-#line 428 "chapters/08-migration.nw"
+#line 500 "chapters/08-migration.nw"
 struct sim_rmap_walk {
     unsigned long first, last;       /* pfns to look for, inclusive */
     void (*visit)(struct sim_rmap_walk *w, struct mm_struct *mm, unsigned long addr,
@@ -73,7 +115,7 @@ struct sim_rmap_walk {
 
 void sim_rmap_walk(struct sim_rmap_walk *w);
 
-#line 1245 "chapters/08-migration.nw"
+#line 1317 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args);
 void migrate_vma_pages(struct migrate_vma *migrate);
 void migrate_vma_finalize(struct migrate_vma *migrate);

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 73e68fd26562): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum ce1effdcd884): edit the chapter, not this file. */
 #line 2074 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
@@ -253,6 +253,8 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
                           unsigned long any_of);
 vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
+#line 145 "chapters/08-migration.nw"
+void sim_wait_on_page_unlock(struct page *page, pthread_mutex_t *held);
 #line 231 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
 {

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum adcde7a9b848): edit the chapter, not this file. */
-#line 793 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 6febccafc0be): edit the chapter, not this file. */
+#line 796 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -35,7 +35,7 @@ struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
 #line 560 "chapters/07-device-private.nw"
 static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
-#line 1143 "chapters/08-migration.nw"
+#line 1215 "chapters/08-migration.nw"
     return dmirror_devmem_migrate_to_ram(vmf);
 #line 563 "chapters/07-device-private.nw"
     (void)vmf;
@@ -74,7 +74,7 @@ static void dmirror_unlink(struct dmirror *dmirror)
         *pp = dmirror->next;
     pthread_mutex_unlock(&mdevice->devmem_lock);
 }
-#line 222 "chapters/06-mirror-device.nw"
+#line 225 "chapters/06-mirror-device.nw"
 struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
 {
     struct dmirror_device *mdevice;
@@ -104,7 +104,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
             mdevice->free_pages = &pages[i];
         }
     }
-#line 234 "chapters/06-mirror-device.nw"
+#line 237 "chapters/06-mirror-device.nw"
     return mdevice;
 }
 
@@ -112,20 +112,20 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-#line 1180 "chapters/08-migration.nw"
+#line 1252 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
 #line 605 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
         memunmap_pages(&mdevice->pagemap);
-#line 242 "chapters/06-mirror-device.nw"
+#line 245 "chapters/06-mirror-device.nw"
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 339 "chapters/06-mirror-device.nw"
+#line 342 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
-#line 261 "chapters/06-mirror-device.nw"
+#line 264 "chapters/06-mirror-device.nw"
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
 {
     struct dmirror *dmirror;
@@ -145,7 +145,7 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
     }
 #line 660 "chapters/07-device-private.nw"
     dmirror_link(dmirror);
-#line 279 "chapters/06-mirror-device.nw"
+#line 282 "chapters/06-mirror-device.nw"
     return dmirror;
 }
 
@@ -155,13 +155,13 @@ void dmirror_release(struct dmirror *dmirror)
         return;
 #line 664 "chapters/07-device-private.nw"
     dmirror_unlink(dmirror);
-#line 287 "chapters/06-mirror-device.nw"
+#line 290 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);
     dpt_destroy(&dmirror->pt);
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 355 "chapters/06-mirror-device.nw"
+#line 358 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -192,7 +192,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 400 "chapters/06-mirror-device.nw"
+#line 403 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -219,12 +219,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 490 "chapters/06-mirror-device.nw"
+#line 493 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
-#line 438 "chapters/06-mirror-device.nw"
+#line 441 "chapters/06-mirror-device.nw"
 int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                     char *buf, uint64_t *cpages)
 {
@@ -239,7 +239,7 @@ int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long 
     }
     return 0;
 }
-#line 459 "chapters/06-mirror-device.nw"
+#line 462 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -261,7 +261,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 501 "chapters/06-mirror-device.nw"
+#line 504 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -276,7 +276,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 520 "chapters/06-mirror-device.nw"
+#line 523 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -298,7 +298,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 590 "chapters/06-mirror-device.nw"
+#line 593 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -327,7 +327,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 624 "chapters/06-mirror-device.nw"
+#line 627 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -354,7 +354,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 656 "chapters/06-mirror-device.nw"
+#line 659 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -379,7 +379,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 691 "chapters/06-mirror-device.nw"
+#line 694 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -410,7 +410,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-#line 1184 "chapters/08-migration.nw"
+#line 1256 "chapters/08-migration.nw"
     case HMM_DMIRROR_MIGRATE_TO_DEV:
         return dmirror_migrate_to_device(dmirror, c);
     case HMM_DMIRROR_MIGRATE_TO_SYS:
@@ -418,7 +418,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
     case HMM_DMIRROR_RELEASE:
         dmirror_device_evict(dmirror->mdevice);
         return 0;
-#line 722 "chapters/06-mirror-device.nw"
+#line 725 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

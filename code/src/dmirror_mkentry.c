@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 2e97e5b1c25a): edit the chapter, not this file. */
-#line 825 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 2e91af3ff8e7): edit the chapter, not this file. */
+#line 828 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 559 "chapters/06-mirror-device.nw"
+#line 562 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
@@ -19,7 +19,7 @@ unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
         perm = page_pgmap(page)->owner == dmirror_device_owner(dmirror->mdevice)
                    ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL
                    : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
-#line 571 "chapters/06-mirror-device.nw"
+#line 574 "chapters/06-mirror-device.nw"
     if (is_zero_pfn(page_to_pfn(page)))
         perm = HMM_DMIRROR_PROT_ZERO;
     perm |= (entry & HMM_PFN_WRITE) ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;

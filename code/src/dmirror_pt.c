@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum aab9eca8a177): edit the chapter, not this file. */
-#line 785 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum c35d4e70bcaf): edit the chapter, not this file. */
+#line 788 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -43,21 +43,22 @@ int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry)
     *slot = entry;
     return 0;
 }
-#line 155 "chapters/06-mirror-device.nw"
+#line 157 "chapters/06-mirror-device.nw"
 static void dpt_erase_level(uintptr_t *table, int level, unsigned long base,
                             unsigned long first, unsigned long last)
 {
-    unsigned long span = 1UL << (9 * level);
+    int shift = 9 * level;
+    unsigned from = first > base ? (first - base) >> shift : 0;
+    unsigned to = (last - base) >> shift < 511 ? (last - base) >> shift : 511;
 
-    for (unsigned i = 0; i < 512; i++) {
-        unsigned long lo = base + i * span, hi = lo + span - 1;
-
-        if (!table[i] || hi < first || lo > last)
+    for (unsigned i = from; i <= to; i++) {
+        if (!table[i])
             continue;
         if (level == 0)
             table[i] = 0;
         else
-            dpt_erase_level((uintptr_t *)table[i], level - 1, lo, first, last);
+            dpt_erase_level((uintptr_t *)table[i], level - 1, base + ((unsigned long)i << shift),
+                            first, last);
     }
 }
 

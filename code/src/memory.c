@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 90fa32352992): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum bf58f2fc1736): edit the chapter, not this file. */
 #line 2133 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +150,7 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 #line 363 "chapters/07-device-private.nw"
     if (is_device_private_entry(entry))
         return sim_do_device_private_fault(vmf);
-#line 83 "chapters/08-migration.nw"
+#line 159 "chapters/08-migration.nw"
     if (is_migration_entry(entry))
         return sim_migration_entry_wait(vmf);
 #line 968 "chapters/02-address-spaces.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 21bdb7fda7c7): edit the chapter, not this file. */
+/* Generated from chapters/07-device-private.nw by make tangle (sum 8d7a69b2f4bf): edit the chapter, not this file. */
 #line 857 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
@@ -134,7 +134,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     struct page *page;
     int i = 0;
 
-#line 124 "chapters/08-migration.nw"
+#line 199 "chapters/08-migration.nw"
     if (is_migration_entry(entry))
         return sim_invariant_failed("mm %p %#lx: migration entry %#lx at rest",
                                     (void *)mm, addr, pte);

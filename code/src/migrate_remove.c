@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum e442f0087b82): edit the chapter, not this file. */
-#line 1328 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum a779a8a640b0): edit the chapter, not this file. */
+#line 1400 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 700 "chapters/08-migration.nw"
+#line 771 "chapters/08-migration.nw"
 void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
 {
     swp_entry_t entry = pte_to_swp_entry(*ptep);
@@ -16,8 +16,9 @@ void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
         *ptep = swp_entry_to_pte(write ? make_writable_device_private_entry(page_to_pfn(new))
                                        : make_readable_device_private_entry(page_to_pfn(new)));
     else
-        *ptep = pfn_pte(page_to_pfn(new), _PAGE_PRESENT | _PAGE_ACCESSED |
-                                              (write ? _PAGE_RW | _PAGE_DIRTY : 0));
+        *ptep = pfn_pte(page_to_pfn(new), _PAGE_PRESENT | (write ? _PAGE_RW : 0) |
+                        (is_migration_entry_young(entry) ? _PAGE_ACCESSED : 0) |
+                        (is_migration_entry_dirty(entry) ? _PAGE_DIRTY : 0));
     get_page(new);
     atomic_fetch_add(&new->_mapcount, 1);
 }

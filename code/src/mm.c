@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c9ce3abbc0ca): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum dacde08fa919): edit the chapter, not this file. */
 #line 2110 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +216,7 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 96 "chapters/08-migration.nw"
+#line 172 "chapters/08-migration.nw"
     if (is_migration_entry(pte_to_swp_entry(pte)))
         return;
 #line 784 "chapters/02-address-spaces.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7f22d41e08a3): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum c72488ee169b): edit the chapter, not this file. */
 #line 2155 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -162,9 +162,9 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 #line 426 "chapters/07-device-private.nw"
     if (is_writable_device_private_entry(entry))
         return swp_entry_to_pte(make_readable_device_private_entry(swp_offset_pfn(entry)));
-#line 116 "chapters/08-migration.nw"
+#line 191 "chapters/08-migration.nw"
     if (is_writable_migration_entry(entry))
-        return swp_entry_to_pte(make_readable_migration_entry(swp_offset_pfn(entry)));
+        return swp_entry_to_pte(sim_migration_entry_readable(entry));
 #line 1580 "chapters/02-address-spaces.nw"
     (void)entry;
     return pte;
@@ -258,11 +258,10 @@ static void sim_copy_pte(pte_t *dst, pte_t *src)
 #line 414 "chapters/07-device-private.nw"
     if (sim_copy_device_private_pte(dst, src))
         return;
-#line 106 "chapters/08-migration.nw"
+#line 182 "chapters/08-migration.nw"
     if (is_migration_entry(pte_to_swp_entry(pte))) {
         if (is_writable_migration_entry(pte_to_swp_entry(pte)))
-            *src = pte = swp_entry_to_pte(make_readable_migration_entry(
-                swp_offset_pfn(pte_to_swp_entry(pte))));
+            *src = pte = swp_entry_to_pte(sim_migration_entry_readable(pte_to_swp_entry(pte)));
         *dst = pte;
         return;
     }

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1a4301462214): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum b9aeef050405): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -179,7 +179,7 @@ struct page *alloc_page(void)
     return page;
 }
 
-#line 1073 "chapters/08-migration.nw"
+#line 1145 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void)
 {
     struct page *page;

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 82251ec347ba): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 3e92de873d35): edit the chapter, not this file. */
 #line 837 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include "page.h"
@@ -65,5 +65,17 @@ void unlock_page(struct page *page)
     if (!SIM_WARN(!PageLocked(page), "pfn %#lx is not locked", page->pfn))
         atomic_fetch_and(&page->flags, ~(1UL << PG_locked));
     pthread_cond_broadcast(&wq->wait);
+    pthread_mutex_unlock(&wq->lock);
+}
+
+#line 126 "chapters/08-migration.nw"
+void sim_wait_on_page_unlock(struct page *page, pthread_mutex_t *held)
+{
+    struct sim_page_waitqueue *wq = sim_page_waitqueue(page);
+
+    pthread_mutex_lock(&wq->lock);
+    pthread_mutex_unlock(held);
+    while (PageLocked(page))
+        pthread_cond_wait(&wq->wait, &wq->lock);
     pthread_mutex_unlock(&wq->lock);
 }

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum b068a4799f72): edit the chapter, not this file. */
-#line 1300 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 252985809f25): edit the chapter, not this file. */
+#line 1372 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 380 "chapters/08-migration.nw"
+#line 452 "chapters/08-migration.nw"
 static bool sim_entry_pfn(pte_t pte, unsigned long *pfn)
 {
     if (pte_present(pte))
@@ -28,7 +28,7 @@ static void sim_rmap_walk_table(struct sim_pgtable *table, int level, unsigned l
             w->visit(w, mm, addr, &table->entry[i]);
     }
 }
-#line 412 "chapters/08-migration.nw"
+#line 484 "chapters/08-migration.nw"
 void sim_rmap_walk(struct sim_rmap_walk *w)
 {
     pthread_mutex_lock(&sim_mm_list_lock);

@@ -1,9 +1,9 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 73d3b49a0748): edit the chapter, not this file. */
-#line 818 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 357c7eb26037): edit the chapter, not this file. */
+#line 821 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 
-#line 314 "chapters/06-mirror-device.nw"
+#line 317 "chapters/06-mirror-device.nw"
 bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
                                  const struct mmu_notifier_range *range,
                                  unsigned long cur_seq)

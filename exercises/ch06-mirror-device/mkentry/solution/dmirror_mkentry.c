@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 6e954024d205): edit the chapter, not this file. */
-#line 825 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 18dbfb73d506): edit the chapter, not this file. */
+#line 828 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 559 "chapters/06-mirror-device.nw"
+#line 562 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;

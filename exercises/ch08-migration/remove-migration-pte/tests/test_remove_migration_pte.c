@@ -6,10 +6,14 @@
 #define P PAGE_SIZE
 #define RW_BITS (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_RW | _PAGE_DIRTY)
 #define RO_BITS (_PAGE_PRESENT | _PAGE_ACCESSED)
+/* A page brought home from device memory: a device-private entry is neither young nor
+ * dirty, so neither is the migration entry that replaces it, nor the new mapping. */
+#define HOME_RW_BITS (_PAGE_PRESENT | _PAGE_RW)
+#define HOME_RO_BITS (_PAGE_PRESENT)
 
 /* What the collect step does to the page mapped at addr: lock it, keep the mapping's
- * reference as the migration's own, and leave a migration entry with the writability of
- * the mapping.  Returns the page. */
+ * reference as the migration's own, and leave a migration entry with the writability,
+ * youth and dirtiness of the mapping.  Returns the page. */
 static struct page *start_migration(struct mm_struct *mm, unsigned long addr)
 {
     struct page *page = sim_test_mapped_page(mm, addr);
@@ -18,9 +22,8 @@ static struct page *start_migration(struct mm_struct *mm, unsigned long addr)
     lock_page(page);
     pthread_mutex_lock(&mm->page_table_lock);
     ptep = sim_pte_offset(mm, addr, false);
-    *ptep = swp_entry_to_pte(pte_write(*ptep)
-                                 ? make_writable_migration_entry(page_to_pfn(page))
-                                 : make_readable_migration_entry(page_to_pfn(page)));
+    *ptep = swp_entry_to_pte(sim_migration_entry_for(*ptep, page_to_pfn(page),
+                                                     pte_write(*ptep)));
     atomic_fetch_sub(&page->_mapcount, 1);
     pthread_mutex_unlock(&mm->page_table_lock);
     return page;
@@ -72,7 +75,8 @@ START_TEST(writable_into_ram)
 }
 END_TEST
 
-/* A read-only mapping stays read-only on the new page: present, accessed, nothing more. */
+/* A read-only mapping stays read-only on the new page; written before the mprotect, it
+ * stays dirty too. */
 START_TEST(readonly_into_ram)
 {
     struct mm_struct *mm = sim_mm_create();
@@ -85,7 +89,7 @@ START_TEST(readonly_into_ram)
     lock_page(new);
     memcpy(sim_page_address(new), sim_page_address(old), P);
     remove_at(mm, addr, old, new);
-    ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(new), RO_BITS));
+    ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(new), RO_BITS | _PAGE_DIRTY));
     ck_assert_int_eq(page_ref_count(new), 2);
     ck_assert_int_eq(page_mapcount(new), 1);
     end_migration(old, new);
@@ -225,7 +229,7 @@ START_TEST(a_round_trip_through_the_device)
         struct page *page = sim_test_mapped_page(mm, addr + i * P);
 
         ck_assert(!is_device_private_page(page));
-        ck_assert_uint_eq(pte, pfn_pte(page_to_pfn(page), i < 2 ? RW_BITS : RO_BITS));
+        ck_assert_uint_eq(pte, pfn_pte(page_to_pfn(page), i < 2 ? HOME_RW_BITS : HOME_RO_BITS));
         ck_assert_int_eq(page_ref_count(page), 1);
         ck_assert_int_eq(page_mapcount(page), 1);
     }
@@ -266,8 +270,10 @@ START_TEST(both_processes_after_fork)
     sim_test_expect_bytes(child, addr, 0x2c, P);
     page = sim_test_mapped_page(child, addr);
     ck_assert(!is_device_private_page(page));
-    ck_assert_uint_eq(sim_pte_get(child, addr), pfn_pte(page_to_pfn(page), RO_BITS));
-    ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(page), RO_BITS));
+    /* the child's read that brought it home made its entry young */
+    ck_assert_uint_eq(sim_pte_get(child, addr),
+                      pfn_pte(page_to_pfn(page), HOME_RO_BITS | _PAGE_ACCESSED));
+    ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(page), HOME_RO_BITS));
     ck_assert_int_eq(page_mapcount(page), 2);
     ck_assert_int_eq(page_ref_count(page), 2);
     ck_assert_int_eq(page_ref_count(dpage), 0);
