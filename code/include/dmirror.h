@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum fee74e17a9ec): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 4ddaa1198bd5): edit the chapter, not this file. */
 #line 745 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
@@ -8,6 +8,8 @@
 #include "memremap.h"
 #line 1340 "chapters/08-migration.nw"
 #include "migrate.h"
+#line 689 "chapters/09-device-exclusive.nw"
+#include "exclusive.h"
 
 #line 28 "chapters/06-mirror-device.nw"
 struct dmirror_device;
@@ -55,6 +57,12 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
 void dmirror_device_evict(struct dmirror_device *mdevice);
+#line 693 "chapters/09-device-exclusive.nw"
+int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
+int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
+int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,
+                       uint64_t *old);
+int dmirror_atomic_fault(struct dmirror *dmirror, unsigned long addr);
 #line 82 "chapters/06-mirror-device.nw"
 #define DPT_TAG_WRITE 1UL
 #define DPT_TAG_ATOMIC 2UL
@@ -85,6 +93,11 @@ struct dmirror_device {
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
 #line 1279 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
+#line 641 "chapters/09-device-exclusive.nw"
+    bool history_exclusive_before_owner; /* convert with an owner-less CLEAR */
+    bool history_check_pass;             /* ...and validate with the 2021 check pass */
+    unsigned long atomic_rounds;         /* rounds of atomic faults, ever */
+    unsigned long atomic_own_events;     /* its own conversions it had to process */
 #line 204 "chapters/06-mirror-device.nw"
 };
 

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 12d16920dd2a): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum fc5ee11a5751): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 863 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2102 "chapters/02-address-spaces.nw"
+#line 2124 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
@@ -21,6 +21,8 @@
 #include "memremap.h"
 #line 1336 "chapters/08-migration.nw"
 #include "migrate.h"
+#line 685 "chapters/09-device-exclusive.nw"
+#include "exclusive.h"
 
 #line 859 "chapters/01-physical-memory.nw"
 #endif

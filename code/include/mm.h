@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum ce1effdcd884): edit the chapter, not this file. */
-#line 2074 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum f6ebd9bdb87e): edit the chapter, not this file. */
+#line 2096 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -79,6 +79,8 @@ enum sim_swp_type {
 #line 33 "chapters/08-migration.nw"
     SIM_SWP_MIGRATION_READ,      /* chapter 8: a page being moved, mapped read-only */
     SIM_SWP_MIGRATION_WRITE,     /* chapter 8: a page being moved, mapped writable */
+#line 32 "chapters/09-device-exclusive.nw"
+    SIM_SWP_DEVICE_EXCLUSIVE,    /* chapter 9: a page a device holds exclusively */
 #line 115 "chapters/02-address-spaces.nw"
     SIM_SWP_NR_TYPES
 };
@@ -197,7 +199,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2025 "chapters/02-address-spaces.nw"
+#line 2047 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -239,7 +241,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2058 "chapters/02-address-spaces.nw"
+#line 2080 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 struct mm_struct *sim_mm_alloc(void);
@@ -263,5 +265,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2098 "chapters/02-address-spaces.nw"
+#line 2120 "chapters/02-address-spaces.nw"
 #endif

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 07f96a0b772d): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8574da9ad0b5): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -98,7 +98,7 @@ int sim_check_frame(struct page *page, bool listed);
 void sim_device_page_free(struct page *page);
 #line 650 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2019 "chapters/02-address-spaces.nw"
+#line 2041 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 #line 1377 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 6febccafc0be): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 920fd477a833): edit the chapter, not this file. */
 #line 796 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +418,11 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
     case HMM_DMIRROR_RELEASE:
         dmirror_device_evict(dmirror->mdevice);
         return 0;
+#line 369 "chapters/09-device-exclusive.nw"
+    case HMM_DMIRROR_EXCLUSIVE:
+        return dmirror_exclusive(dmirror, c);
+    case HMM_DMIRROR_CHECK_EXCLUSIVE:
+        return dmirror_check_exclusive(dmirror, c);
 #line 725 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;

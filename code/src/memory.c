@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum bf58f2fc1736): edit the chapter, not this file. */
-#line 2133 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 16cacfa02d0b): edit the chapter, not this file. */
+#line 2155 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,7 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2140 "chapters/02-address-spaces.nw"
+#line 2162 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
 #line 849 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
@@ -68,7 +68,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2142 "chapters/02-address-spaces.nw"
+#line 2164 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
 #line 867 "chapters/02-address-spaces.nw"
@@ -94,7 +94,7 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2145 "chapters/02-address-spaces.nw"
+#line 2167 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
 #line 905 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
@@ -153,6 +153,9 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 #line 159 "chapters/08-migration.nw"
     if (is_migration_entry(entry))
         return sim_migration_entry_wait(vmf);
+#line 217 "chapters/09-device-exclusive.nw"
+    if (is_device_exclusive_entry(entry))
+        return sim_remove_device_exclusive_entry(vmf);
 #line 968 "chapters/02-address-spaces.nw"
     pthread_mutex_unlock(&mm->page_table_lock);
     SIM_WARN(true, "bad entry %#lx at %#lx", vmf->orig_pte, vmf->address);

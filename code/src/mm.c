@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum dacde08fa919): edit the chapter, not this file. */
-#line 2110 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 71cbffe78e8f): edit the chapter, not this file. */
+#line 2132 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -70,7 +70,7 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2118 "chapters/02-address-spaces.nw"
+#line 2140 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
 #line 501 "chapters/02-address-spaces.nw"
@@ -219,6 +219,14 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
 #line 172 "chapters/08-migration.nw"
     if (is_migration_entry(pte_to_swp_entry(pte)))
         return;
+#line 251 "chapters/09-device-exclusive.nw"
+    if (is_device_exclusive_entry(pte_to_swp_entry(pte))) {
+        struct page *page = pfn_swap_entry_to_page(pte_to_swp_entry(pte));
+
+        atomic_fetch_sub(&page->_mapcount, 1);
+        put_page(page);
+        return;
+    }
 #line 784 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
@@ -311,7 +319,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 1778 "chapters/02-address-spaces.nw"
+#line 1779 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

@@ -1,15 +1,15 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum cd2150c2bf3d): edit the chapter, not this file. */
-#line 2173 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 319d82cc95ef): edit the chapter, not this file. */
+#line 2195 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1843 "chapters/02-address-spaces.nw"
+#line 1844 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 1907 "chapters/02-address-spaces.nw"
+#line 1929 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,7 +24,7 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 1929 "chapters/02-address-spaces.nw"
+#line 1951 "chapters/02-address-spaces.nw"
 #define SIM_CENSUS_MAX_SHMEM 256
 static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
 static int sim_census_nr_seen;
@@ -48,7 +48,7 @@ static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm
     pthread_mutex_unlock(&shm->lock);
     return 0;
 }
-#line 1817 "chapters/02-address-spaces.nw"
+#line 1818 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -68,7 +68,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 1855 "chapters/02-address-spaces.nw"
+#line 1856 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -86,7 +86,29 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
                                     (void *)mm, addr, pte, vma->vm_flags);
     return 0;
 }
-#line 1879 "chapters/02-address-spaces.nw"
+#line 1883 "chapters/02-address-spaces.nw"
+static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *mm,
+                               struct vm_area_struct *vma, unsigned long addr, pte_t pte)
+{
+    swp_entry_t entry = pte_to_swp_entry(pte);
+
+#line 288 "chapters/09-device-exclusive.nw"
+    if (is_device_exclusive_entry(entry)) {
+        unsigned long pfn = swp_offset_pfn(entry);
+        struct page *page = pfn_to_page(pfn);
+
+        if (!page || page_ref_count(page) <= 0 || vma->vm_shmem)
+            return sim_invariant_failed("mm %p %#lx: exclusive entry %#lx maps a bad frame",
+                                        (void *)mm, addr, pte);
+        if (pfn - census->first_pfn < census->nr)
+            census->mapped[pfn - census->first_pfn]++;
+        return 0;
+    }
+#line 1889 "chapters/02-address-spaces.nw"
+    (void)census, (void)mm, (void)vma, (void)addr, (void)entry;
+    return 0;
+}
+#line 1899 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -98,6 +120,8 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 
             if (ptep && pte_present(*ptep))
                 bad += sim_check_present_pte(census, mm, vma, addr, *ptep);
+            else if (ptep && is_swap_pte(*ptep))
+                bad += sim_census_swap_pte(census, mm, vma, addr, *ptep);
             if (ptep && !pte_none(*ptep))
                 nr_entries++;
             addr = sim_next_pte_addr(ptep, addr);
@@ -109,7 +133,7 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 1961 "chapters/02-address-spaces.nw"
+#line 1983 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;

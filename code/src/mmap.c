@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c72488ee169b): edit the chapter, not this file. */
-#line 2155 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 18f22051a926): edit the chapter, not this file. */
+#line 2177 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -65,7 +65,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2160 "chapters/02-address-spaces.nw"
+#line 2182 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
 #line 1372 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
@@ -237,7 +237,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     return ret;
 }
 #line 1660 "chapters/02-address-spaces.nw"
-static void sim_copy_pte(pte_t *dst, pte_t *src)
+static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
 
@@ -265,10 +265,18 @@ static void sim_copy_pte(pte_t *dst, pte_t *src)
         *dst = pte;
         return;
     }
+#line 270 "chapters/09-device-exclusive.nw"
+    if (is_device_exclusive_entry(pte_to_swp_entry(pte))) {
+        *src = sim_restore_exclusive_pte(vma, pfn_swap_entry_to_page(pte_to_swp_entry(pte)),
+                                         pte);
+        sim_copy_pte(vma, dst, src);
+        return;
+    }
 #line 1679 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
+    (void)vma;
 }
-#line 1687 "chapters/02-address-spaces.nw"
+#line 1688 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -286,7 +294,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
         if (src && !pte_none(*src)) {
             dst = sim_pte_offset(child, addr, true);
             if (dst)
-                sim_copy_pte(dst, src);
+                sim_copy_pte(vma, dst, src);
             else
                 ret = -ENOMEM;
         }
@@ -297,7 +305,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1729 "chapters/02-address-spaces.nw"
+#line 1730 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum b9aeef050405): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 74c949c84723): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -278,7 +278,7 @@ int sim_check_invariants(void)
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 2015 "chapters/02-address-spaces.nw"
+#line 2037 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1373 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();

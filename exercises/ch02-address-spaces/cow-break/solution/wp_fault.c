@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c83dedfb27d1): edit the chapter, not this file. */
-#line 2197 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 49704cebeb79): edit the chapter, not this file. */
+#line 2220 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum a3d7f776b240): edit the chapter, not this file. */
-#line 2205 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 106e27581747): edit the chapter, not this file. */
+#line 2228 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
 #line 1600 "chapters/02-address-spaces.nw"
