@@ -317,8 +317,9 @@ handout: build/code.stamp
 # by Graphviz from figures/*.dot.  Each scenario test runs in the prefix of its chapter.
 LADDER_FIGURES_04 := build/figures/seed001-valid.txt build/figures/seed001-seq.txt
 LADDER_FIGURES_08 := build/figures/seed002-before.txt build/figures/seed002-owner.txt
+LADDER_FIGURES_09 := build/figures/seed004-check-pass.txt build/figures/seed004-owner.txt
 DOT_FIGURES := $(patsubst figures/%.dot,build/figures/%.svg,$(wildcard figures/*.dot))
-FIGURE_SVGS := $(LADDER_FIGURES_04:.txt=.svg) $(LADDER_FIGURES_08:.txt=.svg) $(DOT_FIGURES)
+FIGURE_SVGS := $(foreach n,04 08 09,$(LADDER_FIGURES_$(n):.txt=.svg)) $(DOT_FIGURES)
 
 ## figures: run the race scenarios and draw their ladder diagrams, and the state diagrams
 figures: tools build/code.stamp
@@ -331,6 +332,7 @@ $$(LADDER_FIGURES_$(1)) &: build/ch$(1)/tests/$(2)
 endef
 $(eval $(call ladder_traces,04,ch04_seed_race))
 $(eval $(call ladder_traces,08,ch08_seed_migrate))
+$(eval $(call ladder_traces,09,ch09_seed_exclusive))
 
 build/figures/%.svg: build/figures/%.txt tools/ladder.py
 	@$(PYTHON) tools/ladder.py $< -o $@

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 4ddaa1198bd5): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum df4d8357fe36): edit the chapter, not this file. */
 #line 745 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
@@ -8,7 +8,7 @@
 #include "memremap.h"
 #line 1340 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 689 "chapters/09-device-exclusive.nw"
+#line 692 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -57,7 +57,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
 void dmirror_device_evict(struct dmirror_device *mdevice);
-#line 693 "chapters/09-device-exclusive.nw"
+#line 696 "chapters/09-device-exclusive.nw"
 int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum fc5ee11a5751): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1b5f4b0e9f4c): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -21,7 +21,7 @@
 #include "memremap.h"
 #line 1336 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 685 "chapters/09-device-exclusive.nw"
+#line 688 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 859 "chapters/01-physical-memory.nw"

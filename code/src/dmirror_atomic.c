@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 2df531f367f9): edit the chapter, not this file. */
-#line 744 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 19e2e42d181b): edit the chapter, not this file. */
+#line 747 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 387 "chapters/09-device-exclusive.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum cecab413baf9): edit the chapter, not this file. */
-#line 732 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 27bb361b3735): edit the chapter, not this file. */
+#line 735 "chapters/09-device-exclusive.nw"
 #include <time.h>
 #include "hmmwb.h"
 #include "history.h"
@@ -70,7 +70,7 @@ static bool dmirror_atomic_invalidate(struct mmu_interval_notifier *mni,
     struct dmirror *dmirror = an->dmirror;
 
     if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == dmirror->mdevice) {
-        sim_trace_msg("DEVICE", "own conversion: ignore");
+        sim_trace_msg("FAULT-NOTIFIER", "own conversion: ignore");
         return true;
     }
     if (mmu_notifier_range_blockable(range))

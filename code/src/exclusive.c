@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum ddcc910bbf27): edit the chapter, not this file. */
-#line 707 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 8a9f438a2c18): edit the chapter, not this file. */
+#line 710 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 60 "chapters/09-device-exclusive.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum a5e7f4e9cf50): edit the chapter, not this file. */
-#line 750 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum de21b6cf2b04): edit the chapter, not this file. */
+#line 753 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 #include "history.h"
 
