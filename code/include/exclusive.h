@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 8515ffcf516f): edit the chapter, not this file. */
-#line 667 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 25be5f5ebfd0): edit the chapter, not this file. */
+#line 672 "chapters/09-device-exclusive.nw"
 #ifndef HMMWB_EXCLUSIVE_H
 #define HMMWB_EXCLUSIVE_H
 
@@ -18,7 +18,7 @@ static inline bool is_device_exclusive_entry(swp_entry_t entry)
     return swp_type(entry) == SIM_SWP_DEVICE_EXCLUSIVE;
 }
 
-#line 674 "chapters/09-device-exclusive.nw"
+#line 679 "chapters/09-device-exclusive.nw"
 struct page *make_device_exclusive(struct mm_struct *mm, unsigned long addr, void *owner);
 struct page *sim_make_device_exclusive(struct mm_struct *mm, unsigned long addr,
                                        enum mmu_notifier_event event, void *owner);

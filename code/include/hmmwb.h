@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1b5f4b0e9f4c): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 7c9799b90399): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -17,11 +17,11 @@
 #include "hmm.h"
 #line 772 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
-#line 844 "chapters/07-device-private.nw"
+#line 852 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1336 "chapters/08-migration.nw"
+#line 1344 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 688 "chapters/09-device-exclusive.nw"
+#line 693 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 859 "chapters/01-physical-memory.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum ae6254d32b57): edit the chapter, not this file. */
-#line 814 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 1c795bf57f7d): edit the chapter, not this file. */
+#line 822 "chapters/07-device-private.nw"
 #ifndef HMMWB_MEMREMAP_H
 #define HMMWB_MEMREMAP_H
 
@@ -44,7 +44,8 @@ static inline swp_entry_t make_writable_device_private_entry(unsigned long pfn)
 
 static inline bool is_device_private_entry(swp_entry_t entry)
 {
-    return swp_type(entry) == SIM_SWP_DEVICE_READ || swp_type(entry) == SIM_SWP_DEVICE_WRITE;
+    return swp_type(entry) == SIM_SWP_DEVICE_READ ||
+           swp_type(entry) == SIM_SWP_DEVICE_WRITE;
 }
 
 static inline bool is_writable_device_private_entry(swp_entry_t entry)
@@ -62,7 +63,14 @@ static inline struct page *pfn_swap_entry_to_page(swp_entry_t entry)
     return pfn_to_page(swp_offset_pfn(entry));
 }
 
-#line 824 "chapters/07-device-private.nw"
+/* The CPU entry that says "pfn is in device memory", writable or not. */
+static inline pte_t sim_device_private_pte(unsigned long pfn, bool write)
+{
+    return swp_entry_to_pte(write ? make_writable_device_private_entry(pfn)
+                                  : make_readable_device_private_entry(pfn));
+}
+
+#line 832 "chapters/07-device-private.nw"
 void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages);
 void memunmap_pages(struct dev_pagemap *pgmap);
 bool is_device_private_page(const struct page *page);

@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 363e22c6d4a7): edit the chapter, not this file. */
-#line 876 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 7a420dd4e994): edit the chapter, not this file. */
+#line 884 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 335 "chapters/07-device-private.nw"
+#line 343 "chapters/07-device-private.nw"
 vm_fault_t sim_do_device_private_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;

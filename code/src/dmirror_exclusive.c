@@ -1,18 +1,21 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 27bb361b3735): edit the chapter, not this file. */
-#line 735 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 1023c326771b): edit the chapter, not this file. */
+#line 741 "chapters/09-device-exclusive.nw"
 #include <time.h>
 #include "hmmwb.h"
 #include "history.h"
 
 #line 314 "chapters/09-device-exclusive.nw"
-static void dmirror_atomic_map(struct dmirror *dmirror, unsigned long addr, struct page *page)
+static void dmirror_atomic_map(struct dmirror *dmirror, unsigned long addr,
+                               struct page *page)
 {
+    uintptr_t entry = (uintptr_t)page | DPT_TAG_ATOMIC;
+
     pthread_mutex_lock(&dmirror->mutex);
-    if (dpt_store(&dmirror->pt, addr >> PAGE_SHIFT, (uintptr_t)page | DPT_TAG_ATOMIC) == 0)
+    if (dpt_store(&dmirror->pt, addr >> PAGE_SHIFT, entry) == 0)
         sim_trace_msg("DEVICE", "map vpfn %#lx atomic", addr >> PAGE_SHIFT);
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 324 "chapters/09-device-exclusive.nw"
+#line 327 "chapters/09-device-exclusive.nw"
 int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -55,7 +58,7 @@ int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     pthread_mutex_unlock(&dmirror->mutex);
     return ret;
 }
-#line 426 "chapters/09-device-exclusive.nw"
+#line 429 "chapters/09-device-exclusive.nw"
 struct dmirror_atomic_notifier {
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -87,7 +90,7 @@ static bool dmirror_atomic_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_atomic_ops = {
     .invalidate = dmirror_atomic_invalidate,
 };
-#line 464 "chapters/09-device-exclusive.nw"
+#line 467 "chapters/09-device-exclusive.nw"
 static int dmirror_atomic_round(struct dmirror *dmirror, struct dmirror_atomic_notifier *an,
                                 unsigned long addr)
 {
@@ -115,7 +118,7 @@ static int dmirror_atomic_round(struct dmirror *dmirror, struct dmirror_atomic_n
     put_page(page);
     return stale ? -EAGAIN : 0;
 }
-#line 494 "chapters/09-device-exclusive.nw"
+#line 497 "chapters/09-device-exclusive.nw"
 #define DMIRROR_ATOMIC_ROUNDS 64
 
 static long dmirror_ms_since(const struct timespec *t0)
@@ -136,7 +139,8 @@ int dmirror_atomic_fault(struct dmirror *dmirror, unsigned long addr)
 
     if (!mmget_not_zero(mm))
         return -EINVAL;
-    ret = mmu_interval_notifier_insert(&an.notifier, mm, addr, PAGE_SIZE, &dmirror_atomic_ops);
+    ret = mmu_interval_notifier_insert(&an.notifier, mm, addr, PAGE_SIZE,
+                                       &dmirror_atomic_ops);
     if (ret) {
         mmput(mm);
         return ret;

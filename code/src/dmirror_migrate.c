@@ -1,10 +1,10 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 4a4dbc3d265e): edit the chapter, not this file. */
-#line 1406 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 677ae7657416): edit the chapter, not this file. */
+#line 1414 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 950 "chapters/08-migration.nw"
+#line 953 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
                                             struct dmirror_device *mdevice)
 {
@@ -31,7 +31,7 @@ static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
     }
     return ret;
 }
-#line 979 "chapters/08-migration.nw"
+#line 982 "chapters/08-migration.nw"
 static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
 {
     pthread_mutex_lock(&dmirror->mutex);
@@ -48,7 +48,7 @@ static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
     }
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 1002 "chapters/08-migration.nw"
+#line 1005 "chapters/08-migration.nw"
 #define DMIRROR_MIGRATE_CHUNK 64
 
 struct dmirror_migration {
@@ -93,7 +93,7 @@ static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long star
     }
     return ret ? ret : copied;
 }
-#line 1054 "chapters/08-migration.nw"
+#line 1057 "chapters/08-migration.nw"
 static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *args)
 {
     return dmirror_alloc_and_copy_to_device(args, dmirror->mdevice);
@@ -120,7 +120,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     pthread_mutex_unlock(&dmirror->mutex);
     return ret;
 }
-#line 1091 "chapters/08-migration.nw"
+#line 1094 "chapters/08-migration.nw"
 static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
                                 unsigned long addr)
 {
@@ -134,7 +134,7 @@ static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct
     }
     pthread_mutex_unlock(&mdevice->devmem_lock);
 }
-#line 1107 "chapters/08-migration.nw"
+#line 1110 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
                                          struct dmirror_device *mdevice)
 {
@@ -163,7 +163,7 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1167 "chapters/08-migration.nw"
+#line 1170 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -181,7 +181,7 @@ int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1194 "chapters/08-migration.nw"
+#line 1197 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -200,11 +200,12 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1226 "chapters/08-migration.nw"
+#line 1229 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;
-    unsigned long *src = calloc(npages, sizeof(*src)), *dst = calloc(npages, sizeof(*dst));
+    unsigned long *src = calloc(npages, sizeof(*src));
+    unsigned long *dst = calloc(npages, sizeof(*dst));
 
     if (!src || !dst || !mdevice->pagemap.sim_section)
         goto out;
@@ -212,7 +213,10 @@ void dmirror_device_evict(struct dmirror_device *mdevice)
     for (unsigned long i = 0; i < npages; i++) {
         struct page *spage = migrate_pfn_to_page(src[i]), *dpage;
 
-        if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) || !(dpage = sim_alloc_page_for_copy()))
+        if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
+            continue;
+        dpage = sim_alloc_page_for_copy();
+        if (!dpage)
             continue;
         lock_page(dpage);
         memcpy(sim_page_address(dpage), sim_page_address(spage), PAGE_SIZE);

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 8a9f438a2c18): edit the chapter, not this file. */
-#line 710 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 625063c144e0): edit the chapter, not this file. */
+#line 716 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 60 "chapters/09-device-exclusive.nw"
@@ -87,7 +87,7 @@ struct page *make_device_exclusive(struct mm_struct *mm, unsigned long addr, voi
 {
     return sim_make_device_exclusive(mm, addr, MMU_NOTIFY_EXCLUSIVE, owner);
 }
-#line 572 "chapters/09-device-exclusive.nw"
+#line 576 "chapters/09-device-exclusive.nw"
 static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t value,
                               uint64_t *old)
 {
@@ -97,8 +97,8 @@ static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t
     pthread_mutex_lock(&mm->page_table_lock);
     ptep = sim_pte_offset(mm, addr, false);
     if (ptep && sim_pte_accessible(*ptep) && pte_write(*ptep)) {
-        uint64_t *word = (uint64_t *)((char *)sim_page_address(pfn_to_page(pte_pfn(*ptep))) +
-                                      (addr & ~PAGE_MASK));
+        char *frame = sim_page_address(pfn_to_page(pte_pfn(*ptep)));
+        uint64_t *word = (uint64_t *)(frame + (addr & ~PAGE_MASK));
         uint64_t was = __atomic_fetch_add(word, value, __ATOMIC_SEQ_CST);
 
         if (old)
@@ -109,7 +109,7 @@ static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t
     pthread_mutex_unlock(&mm->page_table_lock);
     return done;
 }
-#line 547 "chapters/09-device-exclusive.nw"
+#line 551 "chapters/09-device-exclusive.nw"
 int sim_atomic_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t value,
                          uint64_t *old)
 {

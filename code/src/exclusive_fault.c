@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 1316e411ed7f): edit the chapter, not this file. */
-#line 723 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 76d8705d4639): edit the chapter, not this file. */
+#line 729 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 191 "chapters/09-device-exclusive.nw"

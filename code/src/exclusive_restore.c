@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 59ba8dbf44ef): edit the chapter, not this file. */
-#line 729 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 93d276619a7d): edit the chapter, not this file. */
+#line 735 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 227 "chapters/09-device-exclusive.nw"

@@ -1,10 +1,11 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum de21b6cf2b04): edit the chapter, not this file. */
-#line 753 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum ca21e9026d5b): edit the chapter, not this file. */
+#line 759 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 #include "history.h"
 
-#line 619 "chapters/09-device-exclusive.nw"
-struct page *make_device_exclusive_before_owner(struct mm_struct *mm, unsigned long addr)
+#line 623 "chapters/09-device-exclusive.nw"
+struct page *make_device_exclusive_before_owner(struct mm_struct *mm,
+                                                unsigned long addr)
 {
     return sim_make_device_exclusive(mm, addr, MMU_NOTIFY_CLEAR, NULL);
 }

@@ -1,9 +1,9 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum ebc095867e25): edit the chapter, not this file. */
-#line 1351 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 56fbd5e4c48b): edit the chapter, not this file. */
+#line 1359 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 
-#line 597 "chapters/08-migration.nw"
+#line 600 "chapters/08-migration.nw"
 #define SIM_MAX_REMOTE 1024
 
 static pthread_mutex_t sim_remote_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -32,7 +32,7 @@ static bool sim_migrate_take_remote(unsigned long pfn)
     pthread_mutex_unlock(&sim_remote_lock);
     return found;
 }
-#line 428 "chapters/08-migration.nw"
+#line 430 "chapters/08-migration.nw"
 static void sim_migrate_notify_init(struct mmu_notifier_range *range,
                                     const struct migrate_vma *migrate)
 {
@@ -43,7 +43,7 @@ static void sim_migrate_notify_init(struct mmu_notifier_range *range,
         mmu_notifier_range_init_owner(range, MMU_NOTIFY_MIGRATE, 0, migrate->vma->vm_mm,
                                       migrate->start, migrate->end, migrate->pgmap_owner);
 }
-#line 267 "chapters/08-migration.nw"
+#line 269 "chapters/08-migration.nw"
 static int migrate_vma_check_args(struct migrate_vma *args)
 {
     long nr_pages;
@@ -69,7 +69,7 @@ static int migrate_vma_check_args(struct migrate_vma *args)
         return -EINVAL;
     return 0;
 }
-#line 518 "chapters/08-migration.nw"
+#line 521 "chapters/08-migration.nw"
 #define SIM_RMAP_MAX_HITS 16
 
 struct sim_rmap_hits {
@@ -97,7 +97,7 @@ static void sim_record_mapping(struct sim_rmap_walk *w, struct mm_struct *mm,
     hits->mm[hits->n] = mm;
     hits->addr[hits->n++] = addr;
 }
-#line 550 "chapters/08-migration.nw"
+#line 553 "chapters/08-migration.nw"
 static void sim_try_to_migrate_one(struct page *page, struct mm_struct *mm,
                                    unsigned long addr)
 {
@@ -138,7 +138,7 @@ static void sim_try_to_migrate(struct page *page)
     if (hits.n)
         sim_migrate_mark_remote(page_to_pfn(page));
 }
-#line 796 "chapters/08-migration.nw"
+#line 798 "chapters/08-migration.nw"
 static void sim_remove_remote_pte(struct sim_rmap_walk *w, struct mm_struct *mm,
                                   unsigned long addr, pte_t *ptep)
 {
@@ -170,7 +170,7 @@ static void remove_migration_ptes(struct page *old, struct page *new,
         sim_rmap_walk(&w);
     }
 }
-#line 833 "chapters/08-migration.nw"
+#line 835 "chapters/08-migration.nw"
 static void migrate_restore(struct page *page, struct migrate_vma *migrate,
                             unsigned long i, struct page *fault_page)
 {
@@ -179,7 +179,7 @@ static void migrate_restore(struct page *page, struct migrate_vma *migrate,
         unlock_page(page);
     put_page(page);
 }
-#line 376 "chapters/08-migration.nw"
+#line 378 "chapters/08-migration.nw"
 static unsigned long migrate_vma_take(struct migrate_vma *migrate, pte_t *ptep,
                                       unsigned long mpfn, struct page *page)
 {
@@ -195,7 +195,7 @@ static unsigned long migrate_vma_take(struct migrate_vma *migrate, pte_t *ptep,
     migrate->cpages++;
     return mpfn;
 }
-#line 400 "chapters/08-migration.nw"
+#line 402 "chapters/08-migration.nw"
 static void migrate_vma_collect(struct migrate_vma *migrate)
 {
     struct mm_struct *mm = migrate->vma->vm_mm;
@@ -221,7 +221,7 @@ static void migrate_vma_collect(struct migrate_vma *migrate)
                     migrate->cpages, migrate->npages);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 647 "chapters/08-migration.nw"
+#line 650 "chapters/08-migration.nw"
 static void migrate_device_unmap(unsigned long *src, unsigned long npages,
                                  struct migrate_vma *migrate)
 {
@@ -247,7 +247,7 @@ static void migrate_vma_unmap(struct migrate_vma *migrate)
 {
     migrate_device_unmap(migrate->src, migrate->npages, migrate);
 }
-#line 299 "chapters/08-migration.nw"
+#line 301 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args)
 {
     int ret = migrate_vma_check_args(args);
@@ -262,7 +262,7 @@ int migrate_vma_setup(struct migrate_vma *args)
         migrate_vma_unmap(args);
     return 0;
 }
-#line 690 "chapters/08-migration.nw"
+#line 693 "chapters/08-migration.nw"
 static bool migrate_vma_insert_page(struct migrate_vma *migrate, unsigned long addr,
                                     struct page *page)
 {
@@ -275,10 +275,10 @@ static bool migrate_vma_insert_page(struct migrate_vma *migrate, unsigned long a
         return false;
     pthread_mutex_lock(&mm->page_table_lock);
     ptep = sim_pte_offset(mm, addr, true);
-    if (ptep && (pte_none(*ptep) || (pte_present(*ptep) && is_zero_pfn(pte_pfn(*ptep))))) {
+    if (ptep && (pte_none(*ptep) ||
+                 (pte_present(*ptep) && is_zero_pfn(pte_pfn(*ptep))))) {
         if (is_device_private_page(page))
-            *ptep = swp_entry_to_pte(write ? make_writable_device_private_entry(page_to_pfn(page))
-                                           : make_readable_device_private_entry(page_to_pfn(page)));
+            *ptep = sim_device_private_pte(page_to_pfn(page), write);
         else
             *ptep = pfn_pte(page_to_pfn(page), _PAGE_PRESENT | _PAGE_ACCESSED |
                                                    (write ? _PAGE_RW | _PAGE_DIRTY : 0));
@@ -289,7 +289,7 @@ static bool migrate_vma_insert_page(struct migrate_vma *migrate, unsigned long a
     pthread_mutex_unlock(&mm->page_table_lock);
     return done;
 }
-#line 722 "chapters/08-migration.nw"
+#line 725 "chapters/08-migration.nw"
 static void migrate_device_commit(unsigned long *src, unsigned long *dst,
                                   unsigned long npages, struct migrate_vma *migrate)
 {
@@ -328,7 +328,7 @@ void migrate_vma_pages(struct migrate_vma *migrate)
         return;
     migrate_device_commit(migrate->src, migrate->dst, migrate->npages, migrate);
 }
-#line 850 "chapters/08-migration.nw"
+#line 852 "chapters/08-migration.nw"
 static void migrate_device_done(unsigned long *src, unsigned long *dst,
                                 unsigned long npages, struct migrate_vma *migrate)
 {
@@ -360,8 +360,9 @@ void migrate_vma_finalize(struct migrate_vma *migrate)
     migrate_device_done(migrate->src, migrate->dst, migrate->npages, migrate);
     sim_trace_event("finalize [%#lx, %#lx)", migrate->start, migrate->end);
 }
-#line 893 "chapters/08-migration.nw"
-int migrate_device_range(unsigned long *src_pfns, unsigned long start, unsigned long npages)
+#line 895 "chapters/08-migration.nw"
+int migrate_device_range(unsigned long *src_pfns, unsigned long start,
+                         unsigned long npages)
 {
     if (!src_pfns)
         return -EINVAL;

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum a779a8a640b0): edit the chapter, not this file. */
-#line 1400 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum de63e5769784): edit the chapter, not this file. */
+#line 1408 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 771 "chapters/08-migration.nw"
+#line 774 "chapters/08-migration.nw"
 void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
 {
     swp_entry_t entry = pte_to_swp_entry(*ptep);
@@ -13,8 +13,7 @@ void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
         return;
     write = is_writable_migration_entry(entry);
     if (is_device_private_page(new))
-        *ptep = swp_entry_to_pte(write ? make_writable_device_private_entry(page_to_pfn(new))
-                                       : make_readable_device_private_entry(page_to_pfn(new)));
+        *ptep = sim_device_private_pte(page_to_pfn(new), write);
     else
         *ptep = pfn_pte(page_to_pfn(new), _PAGE_PRESENT | (write ? _PAGE_RW : 0) |
                         (is_migration_entry_young(entry) ? _PAGE_ACCESSED : 0) |

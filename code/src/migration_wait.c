@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 485221f5b0c4): edit the chapter, not this file. */
-#line 1394 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 4256fddd214a): edit the chapter, not this file. */
+#line 1402 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 149 "chapters/08-migration.nw"

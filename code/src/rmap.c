@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 252985809f25): edit the chapter, not this file. */
-#line 1372 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 4ce5a19a5bc0): edit the chapter, not this file. */
+#line 1380 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 452 "chapters/08-migration.nw"
+#line 454 "chapters/08-migration.nw"
 static bool sim_entry_pfn(pte_t pte, unsigned long *pfn)
 {
     if (pte_present(pte))
@@ -23,12 +23,13 @@ static void sim_rmap_walk_table(struct sim_pgtable *table, int level, unsigned l
         if (!table->entry[i])
             continue;
         if (level > 0)
-            sim_rmap_walk_table((struct sim_pgtable *)table->entry[i], level - 1, addr, w, mm);
+            sim_rmap_walk_table((struct sim_pgtable *)table->entry[i], level - 1, addr,
+                                w, mm);
         else if (sim_entry_pfn(table->entry[i], &pfn) && pfn >= w->first && pfn <= w->last)
             w->visit(w, mm, addr, &table->entry[i]);
     }
 }
-#line 484 "chapters/08-migration.nw"
+#line 487 "chapters/08-migration.nw"
 void sim_rmap_walk(struct sim_rmap_walk *w)
 {
     pthread_mutex_lock(&sim_mm_list_lock);

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum c35d4e70bcaf): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 246a62a0acba): edit the chapter, not this file. */
 #line 788 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -57,8 +57,8 @@ static void dpt_erase_level(uintptr_t *table, int level, unsigned long base,
         if (level == 0)
             table[i] = 0;
         else
-            dpt_erase_level((uintptr_t *)table[i], level - 1, base + ((unsigned long)i << shift),
-                            first, last);
+            dpt_erase_level((uintptr_t *)table[i], level - 1,
+                            base + ((unsigned long)i << shift), first, last);
     }
 }
 
