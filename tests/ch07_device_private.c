@@ -223,8 +223,10 @@ START_TEST(a_failing_migrate_to_ram_is_a_fault)
 }
 END_TEST
 
-/* A fault that finds the page locked (a migration holds it) waits for the unlock and
- * retries; here the lock is released by another thread after a moment. */
+/* A fault that finds the page locked (a migration holds it) returns, and the CPU tries
+ * again until the lock is gone; here another thread releases it after a moment.  The
+ * driver is called once, with the page locked by the fault, never under the other
+ * holder's lock. */
 static void *unlock_later(void *arg)
 {
     struct page *page = arg;
@@ -235,7 +237,7 @@ static void *unlock_later(void *arg)
     return NULL;
 }
 
-START_TEST(a_fault_on_a_locked_device_page_waits)
+START_TEST(a_fault_on_a_locked_device_page_retries)
 {
     struct world w;
     pthread_t t;
@@ -573,7 +575,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, a_cpu_read_brings_the_page_home);
     tcase_add_test(tc, a_cpu_write_brings_the_page_home);
     tcase_add_test(tc, a_failing_migrate_to_ram_is_a_fault);
-    tcase_add_test(tc, a_fault_on_a_locked_device_page_waits);
+    tcase_add_test(tc, a_fault_on_a_locked_device_page_retries);
     tcase_add_test(tc, munmap_frees_the_device_page);
     tcase_add_test(tc, dontneed_frees_the_device_page_and_reads_zero);
     tcase_add_test(tc, exit_frees_the_device_page);

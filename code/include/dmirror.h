@@ -1,12 +1,12 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum b60d4f07f9ee): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7656fa9aa645): edit the chapter, not this file. */
 #line 745 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
-#line 856 "chapters/07-device-private.nw"
+#line 876 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1348 "chapters/08-migration.nw"
+#line 1393 "chapters/08-migration.nw"
 #include "migrate.h"
 #line 697 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
@@ -49,10 +49,10 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
-#line 860 "chapters/07-device-private.nw"
+#line 880 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1352 "chapters/08-migration.nw"
+#line 1397 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
@@ -86,12 +86,12 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
-#line 524 "chapters/07-device-private.nw"
+#line 535 "chapters/07-device-private.nw"
     struct dev_pagemap pagemap;          /* its device-private memory */
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
-#line 1286 "chapters/08-migration.nw"
+#line 1331 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
 #line 646 "chapters/09-device-exclusive.nw"
     bool history_exclusive_before_owner; /* convert with an owner-less CLEAR */
@@ -106,7 +106,7 @@ struct dmirror {
     struct mmu_interval_notifier notifier;   /* the whole address space */
     pthread_mutex_t mutex;                   /* protects pt; taken by invalidate */
     struct dmirror_pt pt;                    /* the device page table */
-#line 664 "chapters/07-device-private.nw"
+#line 682 "chapters/07-device-private.nw"
     struct dmirror *next;                    /* on its device's list of mirrors */
 #line 212 "chapters/06-mirror-device.nw"
 };

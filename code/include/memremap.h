@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 1c795bf57f7d): edit the chapter, not this file. */
-#line 822 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum dfff074eee0c): edit the chapter, not this file. */
+#line 842 "chapters/07-device-private.nw"
 #ifndef HMMWB_MEMREMAP_H
 #define HMMWB_MEMREMAP_H
 
@@ -10,7 +10,7 @@ enum memory_type {
     MEMORY_DEVICE_PRIVATE = 1,
 };
 
-struct range {                       /* a pfn range; end is inclusive, as in the kernel */
+struct range {                   /* pfns here (bytes in the kernel); end inclusive */
     unsigned long start;
     unsigned long end;
 };
@@ -21,17 +21,17 @@ struct dev_pagemap_ops {
     void (*page_free)(struct page *page);
     vm_fault_t (*migrate_to_ram)(struct vm_fault *vmf);
 };
-#line 62 "chapters/07-device-private.nw"
+#line 63 "chapters/07-device-private.nw"
 struct dev_pagemap {
     enum memory_type type;
-    struct range range;                  /* set by memremap_pages */
+    struct range range;                  /* set by memremap_pages (by the driver in Linux) */
     const struct dev_pagemap_ops *ops;
     void *owner;
     /* simulation: the memory section that holds the pages, and the list of pagemaps */
     struct sim_mem_section *sim_section;
     struct dev_pagemap *sim_next;
 };
-#line 288 "chapters/07-device-private.nw"
+#line 291 "chapters/07-device-private.nw"
 static inline swp_entry_t make_readable_device_private_entry(unsigned long pfn)
 {
     return swp_entry(SIM_SWP_DEVICE_READ, pfn);
@@ -70,7 +70,7 @@ static inline pte_t sim_device_private_pte(unsigned long pfn, bool write)
                                   : make_readable_device_private_entry(pfn));
 }
 
-#line 832 "chapters/07-device-private.nw"
+#line 852 "chapters/07-device-private.nw"
 void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages);
 void memunmap_pages(struct dev_pagemap *pgmap);
 bool is_device_private_page(const struct page *page);

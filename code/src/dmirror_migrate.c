@@ -1,10 +1,24 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 677ae7657416): edit the chapter, not this file. */
-#line 1414 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 971902495dba): edit the chapter, not this file. */
+#line 1459 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 953 "chapters/08-migration.nw"
+#line 1133 "chapters/08-migration.nw"
+static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
+                                unsigned long addr)
+{
+    pthread_mutex_lock(&mdevice->devmem_lock);
+    for (struct dmirror *d = mdevice->mirrors; d; d = d->next) {
+        if (d->notifier.mm != mm)
+            continue;
+        pthread_mutex_lock(&d->mutex);
+        dpt_erase_range(&d->pt, addr >> PAGE_SHIFT, addr >> PAGE_SHIFT);
+        pthread_mutex_unlock(&d->mutex);
+    }
+    pthread_mutex_unlock(&mdevice->devmem_lock);
+}
+#line 982 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
                                             struct dmirror_device *mdevice)
 {
@@ -31,7 +45,7 @@ static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
     }
     return ret;
 }
-#line 982 "chapters/08-migration.nw"
+#line 1011 "chapters/08-migration.nw"
 static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
 {
     pthread_mutex_lock(&dmirror->mutex);
@@ -48,7 +62,7 @@ static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
     }
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 1005 "chapters/08-migration.nw"
+#line 1034 "chapters/08-migration.nw"
 #define DMIRROR_MIGRATE_CHUNK 64
 
 struct dmirror_migration {
@@ -82,7 +96,10 @@ static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long star
         ret = migrate_vma_setup(&args);
         if (ret)
             break;
-        copied = m->copy(m->dmirror, &args) ?: copied;
+        int r = m->copy(m->dmirror, &args);
+
+        if (r)
+            copied = r;
         migrate_vma_pages(&args);
         if (m->map)
             m->map(m->dmirror, &args);
@@ -93,9 +110,13 @@ static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long star
     }
     return ret ? ret : copied;
 }
-#line 1057 "chapters/08-migration.nw"
+#line 1089 "chapters/08-migration.nw"
 static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *args)
 {
+    for (unsigned long i = 0; i < args->npages; i++)
+        if ((args->src[i] & MIGRATE_PFN_MIGRATE) && (args->src[i] & MIGRATE_PFN_VALID))
+            dmirror_forget_page(dmirror->mdevice, args->vma->vm_mm,
+                                args->start + (i << PAGE_SHIFT));
     return dmirror_alloc_and_copy_to_device(args, dmirror->mdevice);
 }
 
@@ -120,21 +141,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     pthread_mutex_unlock(&dmirror->mutex);
     return ret;
 }
-#line 1094 "chapters/08-migration.nw"
-static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
-                                unsigned long addr)
-{
-    pthread_mutex_lock(&mdevice->devmem_lock);
-    for (struct dmirror *d = mdevice->mirrors; d; d = d->next) {
-        if (d->notifier.mm != mm)
-            continue;
-        pthread_mutex_lock(&d->mutex);
-        dpt_erase_range(&d->pt, addr >> PAGE_SHIFT, addr >> PAGE_SHIFT);
-        pthread_mutex_unlock(&d->mutex);
-    }
-    pthread_mutex_unlock(&mdevice->devmem_lock);
-}
-#line 1110 "chapters/08-migration.nw"
+#line 1149 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
                                          struct dmirror_device *mdevice)
 {
@@ -163,7 +170,7 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1170 "chapters/08-migration.nw"
+#line 1209 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -181,7 +188,7 @@ int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1197 "chapters/08-migration.nw"
+#line 1237 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -200,7 +207,7 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1229 "chapters/08-migration.nw"
+#line 1271 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;

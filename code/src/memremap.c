@@ -1,10 +1,10 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum bb064b4e8981): edit the chapter, not this file. */
-#line 865 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 82f3b596e713): edit the chapter, not this file. */
+#line 885 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 90 "chapters/07-device-private.nw"
+#line 93 "chapters/07-device-private.nw"
 #define SIM_DEVICE_PFN_BASE (1UL << 32)      /* 16 TiB: far above any RAM we simulate */
 #define SIM_MAX_PARKED 64
 
@@ -13,7 +13,7 @@ static struct dev_pagemap *sim_pgmap_list;           /* every registered pagemap
 static unsigned long sim_devmem_next_pfn = SIM_DEVICE_PFN_BASE;
 static struct sim_mem_section *sim_parked[SIM_MAX_PARKED];
 static int sim_nr_parked;
-#line 106 "chapters/07-device-private.nw"
+#line 109 "chapters/07-device-private.nw"
 static struct sim_mem_section *sim_devmem_section(unsigned long nr_pages)
 {
     struct sim_mem_section *sec = NULL;
@@ -44,7 +44,7 @@ static void sim_devmem_init_pages(struct dev_pagemap *pgmap, struct sim_mem_sect
         page->zone_device_data = NULL;
     }
 }
-#line 146 "chapters/07-device-private.nw"
+#line 149 "chapters/07-device-private.nw"
 void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages)
 {
     struct sim_mem_section *sec;
@@ -68,7 +68,7 @@ void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages)
         return ERR_PTR(-ENOMEM);
     return sec->data;
 }
-#line 179 "chapters/07-device-private.nw"
+#line 182 "chapters/07-device-private.nw"
 static void sim_pgmap_unlink(struct dev_pagemap *pgmap)
 {
     struct dev_pagemap **pp = &sim_pgmap_list;
@@ -97,7 +97,7 @@ void memunmap_pages(struct dev_pagemap *pgmap)
     pthread_mutex_unlock(&sim_devmem_lock);
     pgmap->sim_section = NULL;
 }
-#line 221 "chapters/07-device-private.nw"
+#line 224 "chapters/07-device-private.nw"
 bool is_device_private_page(const struct page *page)
 {
     return page && page->pgmap && page->pgmap->type == MEMORY_DEVICE_PRIVATE;
@@ -117,7 +117,7 @@ void zone_device_page_init(struct page *page)
     atomic_store(&page->_refcount, 1);
     lock_page(page);
 }
-#line 260 "chapters/07-device-private.nw"
+#line 263 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page)
 {
     SIM_WARN(page_mapcount(page) != 0, "freeing mapped device pfn %#lx", page->pfn);
@@ -126,7 +126,7 @@ void sim_device_page_free(struct page *page)
     atomic_store(&page->flags, 0);
     page->pgmap->ops->page_free(page);
 }
-#line 704 "chapters/07-device-private.nw"
+#line 722 "chapters/07-device-private.nw"
 static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *vma,
                                    unsigned long addr, pte_t pte, int **counts)
 {
@@ -134,11 +134,11 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     struct page *page;
     int i = 0;
 
-#line 201 "chapters/08-migration.nw"
+#line 205 "chapters/08-migration.nw"
     if (is_migration_entry(entry))
         return sim_invariant_failed("mm %p %#lx: migration entry %#lx at rest",
                                     (void *)mm, addr, pte);
-#line 712 "chapters/07-device-private.nw"
+#line 730 "chapters/07-device-private.nw"
     if (!is_device_private_entry(entry))
         return 0;
     page = pfn_swap_entry_to_page(entry);
@@ -155,7 +155,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or unknown device page",
                                 (void *)mm, addr, pte);
 }
-#line 739 "chapters/07-device-private.nw"
+#line 757 "chapters/07-device-private.nw"
 static int sim_census_device_entries(int **counts)
 {
     int bad = 0;
@@ -181,7 +181,7 @@ static int sim_census_device_entries(int **counts)
     pthread_mutex_unlock(&sim_mm_list_lock);
     return bad;
 }
-#line 769 "chapters/07-device-private.nw"
+#line 787 "chapters/07-device-private.nw"
 static int sim_check_device_page(struct page *page, int mapped)
 {
     int ref = page_ref_count(page), map = page_mapcount(page);
@@ -207,9 +207,11 @@ int sim_check_device_memory(void)
         counts[i] = calloc(p->sim_section->nr_pages, sizeof(int));
     for (i = 0; counts && i < n; i++)
         if (!counts[i])
-            bad += sim_invariant_failed("out of host memory for the device census");
-    if (!counts || bad)
+            bad = 1;
+    if (!counts || bad) {
+        bad = sim_invariant_failed("out of host memory for the device census");
         goto out;
+    }
     bad += sim_census_device_entries(counts);
     i = 0;
     for (struct dev_pagemap *p = sim_pgmap_list; p; p = p->sim_next, i++)

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum de63e5769784): edit the chapter, not this file. */
-#line 1408 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 6e1ae227e9b1): edit the chapter, not this file. */
+#line 1453 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 774 "chapters/08-migration.nw"
+#line 793 "chapters/08-migration.nw"
 void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
 {
     swp_entry_t entry = pte_to_swp_entry(*ptep);

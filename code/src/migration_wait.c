@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 4256fddd214a): edit the chapter, not this file. */
-#line 1402 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum c2710cee0b84): edit the chapter, not this file. */
+#line 1447 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 149 "chapters/08-migration.nw"
+#line 153 "chapters/08-migration.nw"
 vm_fault_t sim_migration_entry_wait(struct vm_fault *vmf)
 {
     struct page *page = pfn_swap_entry_to_page(pte_to_swp_entry(vmf->orig_pte));

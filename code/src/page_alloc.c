@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 21705b172fef): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum f226e117bcc7): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -179,7 +179,7 @@ struct page *alloc_page(void)
     return page;
 }
 
-#line 1148 "chapters/08-migration.nw"
+#line 1187 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void)
 {
     struct page *page;
@@ -195,7 +195,7 @@ struct page *sim_alloc_page_for_copy(void)
 #line 461 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
-#line 249 "chapters/07-device-private.nw"
+#line 252 "chapters/07-device-private.nw"
     if (page->pgmap) {
         sim_device_page_free(page);
         return;
@@ -282,7 +282,7 @@ int sim_check_invariants(void)
     bad += sim_check_address_spaces();
 #line 1373 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
-#line 812 "chapters/07-device-private.nw"
+#line 832 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
 #line 737 "chapters/01-physical-memory.nw"
     if (sim_warn_count())

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 4ce5a19a5bc0): edit the chapter, not this file. */
-#line 1380 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum eb84535110d4): edit the chapter, not this file. */
+#line 1425 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 454 "chapters/08-migration.nw"
+#line 462 "chapters/08-migration.nw"
 static bool sim_entry_pfn(pte_t pte, unsigned long *pfn)
 {
     if (pte_present(pte))
@@ -29,7 +29,7 @@ static void sim_rmap_walk_table(struct sim_pgtable *table, int level, unsigned l
             w->visit(w, mm, addr, &table->entry[i]);
     }
 }
-#line 487 "chapters/08-migration.nw"
+#line 495 "chapters/08-migration.nw"
 void sim_rmap_walk(struct sim_rmap_walk *w)
 {
     pthread_mutex_lock(&sim_mm_list_lock);

@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 7a420dd4e994): edit the chapter, not this file. */
-#line 884 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 98b75b560b89): edit the chapter, not this file. */
+#line 904 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 343 "chapters/07-device-private.nw"
+#line 349 "chapters/07-device-private.nw"
 vm_fault_t sim_do_device_private_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -10,14 +10,11 @@ vm_fault_t sim_do_device_private_fault(struct vm_fault *vmf)
     vm_fault_t ret;
 
     vmf->page = page;
-    get_page(page);                  /* the entry's own reference keeps it alive here */
-    if (!trylock_page(page)) {
+    if (!trylock_page(page)) {       /* a migration holds it: the CPU tries again */
         pthread_mutex_unlock(&mm->page_table_lock);
-        lock_page(page);             /* wait for whoever holds it, then retry */
-        unlock_page(page);
-        put_page(page);
         return 0;
     }
+    get_page(page);                  /* the entry's own reference keeps it alive here */
     pthread_mutex_unlock(&mm->page_table_lock);
     ret = page_pgmap(page)->ops->migrate_to_ram(vmf);
     unlock_page(page);

@@ -97,9 +97,10 @@ static void *unlock_soon(void *arg)
     return NULL;
 }
 
-/* The test holds the page lock; the fault must wait for it, not call the driver under
- * someone else's lock, and then the retried access goes through. */
-START_TEST(locked_page_makes_the_fault_wait)
+/* The test holds the page lock; the fault must not call the driver under someone else's
+ * lock: the CPU tries again until the lock is released, and then the access goes
+ * through. */
+START_TEST(locked_page_makes_the_cpu_retry)
 {
     struct world w;
     struct unlocker u;
@@ -145,7 +146,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, write_brings_the_page_home);
     tcase_add_test(tc, driver_sees_the_page_locked);
     tcase_add_test(tc, driver_errors_are_returned);
-    tcase_add_test(tc, locked_page_makes_the_fault_wait);
+    tcase_add_test(tc, locked_page_makes_the_cpu_retry);
     tcase_add_test(tc, references_balance);
     suite_add_tcase(s, tc);
     return s;

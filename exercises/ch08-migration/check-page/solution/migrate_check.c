@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 5d57df94c236): edit the chapter, not this file. */
-#line 1396 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum e89b47ac69d2): edit the chapter, not this file. */
+#line 1441 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 637 "chapters/08-migration.nw"
+#line 655 "chapters/08-migration.nw"
 bool migrate_vma_check_page(struct page *page, struct page *fault_page)
 {
     int extra = 1 + (page == fault_page);

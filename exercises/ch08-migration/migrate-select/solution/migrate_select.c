@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 48160247df66): edit the chapter, not this file. */
-#line 1390 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum d3a636455ea2): edit the chapter, not this file. */
+#line 1435 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 339 "chapters/08-migration.nw"
+#line 346 "chapters/08-migration.nw"
 unsigned long migrate_vma_select(const struct migrate_vma *migrate, pte_t pte,
                                  struct page **pagep)
 {
