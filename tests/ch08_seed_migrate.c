@@ -87,7 +87,7 @@ static void migrate_all_and_read(struct scenario *s, int ret, uint64_t cpages, i
     struct hmm_dmirror_cmd c;
 
     sim_trace_start();
-    sim_trace_actor("DRIVER");
+    sim_trace_actor("KERNEL");
     ck_assert_int_eq(cmd(s, HMM_DMIRROR_MIGRATE_TO_DEV, 0, N, &c), ret);
     ck_assert_uint_eq(c.cpages, cpages);
     *entries = device_entries(s);

@@ -59,7 +59,7 @@ static int add_to_each_page(struct scenario *s, const char *trace)
     for (int i = 0; i < N && !ret; i++) {
         if (i == 0 && trace) {
             sim_trace_start();
-            sim_trace_actor("DRIVER");
+            sim_trace_actor("KERNEL");
         }
         ret = dmirror_atomic_add(s->d, s->addr + i * P, 1, NULL);
         if (i == 0 && trace)

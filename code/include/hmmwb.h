@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum b467d7160c33): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum fcf105d39646): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -19,7 +19,7 @@
 #include "dmirror.h"
 #line 872 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1389 "chapters/08-migration.nw"
+#line 1390 "chapters/08-migration.nw"
 #include "migrate.h"
 #line 693 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum d67e69414dab): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum b7fa7507e252): edit the chapter, not this file. */
 #line 796 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
     vm_fault_t ret = VM_FAULT_SIGBUS;
 
-#line 1258 "chapters/08-migration.nw"
+#line 1259 "chapters/08-migration.nw"
     ret = dmirror_devmem_migrate_to_ram(vmf);
 #line 584 "chapters/07-device-private.nw"
     (void)vmf;
@@ -114,7 +114,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-#line 1301 "chapters/08-migration.nw"
+#line 1302 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
 #line 629 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
@@ -414,7 +414,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-#line 1305 "chapters/08-migration.nw"
+#line 1306 "chapters/08-migration.nw"
     case HMM_DMIRROR_MIGRATE_TO_DEV:
         return dmirror_migrate_to_device(dmirror, c);
     case HMM_DMIRROR_MIGRATE_TO_SYS:

@@ -1,10 +1,10 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 971902495dba): edit the chapter, not this file. */
-#line 1459 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 34d6454c80e7): edit the chapter, not this file. */
+#line 1460 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 1133 "chapters/08-migration.nw"
+#line 1134 "chapters/08-migration.nw"
 static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
                                 unsigned long addr)
 {
@@ -57,12 +57,11 @@ static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
             continue;
         if (dpt_store(&dmirror->pt, vpfn, (uintptr_t)dpage |
                       ((args->dst[i] & MIGRATE_PFN_WRITE) ? DPT_TAG_WRITE : 0)) == 0)
-            sim_trace_msg("DEVICE", "map vpfn %#lx -> device pfn %#lx", vpfn,
-                          page_to_pfn(dpage));
+            sim_trace_msg("DEVICE", "map vpfn %#lx -> pfn %#lx", vpfn, page_to_pfn(dpage));
     }
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 1034 "chapters/08-migration.nw"
+#line 1033 "chapters/08-migration.nw"
 #define DMIRROR_MIGRATE_CHUNK 64
 
 struct dmirror_migration {
@@ -110,7 +109,7 @@ static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long star
     }
     return ret ? ret : copied;
 }
-#line 1089 "chapters/08-migration.nw"
+#line 1088 "chapters/08-migration.nw"
 static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *args)
 {
     for (unsigned long i = 0; i < args->npages; i++)
@@ -139,9 +138,11 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     pthread_mutex_lock(&dmirror->mutex);
     ret = dmirror_do_read(dmirror, start, end, (char *)(uintptr_t)cmd->ptr, &cmd->cpages);
     pthread_mutex_unlock(&dmirror->mutex);
+    if (ret)
+        sim_trace_event("read-back: %d after %lu pages", ret, (unsigned long)cmd->cpages);
     return ret;
 }
-#line 1149 "chapters/08-migration.nw"
+#line 1150 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
                                          struct dmirror_device *mdevice)
 {
@@ -170,7 +171,7 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1209 "chapters/08-migration.nw"
+#line 1210 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -188,7 +189,7 @@ int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1237 "chapters/08-migration.nw"
+#line 1238 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -207,7 +208,7 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1271 "chapters/08-migration.nw"
+#line 1272 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;

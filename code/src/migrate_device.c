@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 209a8ccf0745): edit the chapter, not this file. */
-#line 1404 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum f99020410f5e): edit the chapter, not this file. */
+#line 1405 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum d3a636455ea2): edit the chapter, not this file. */
-#line 1435 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum da6a2ae33d85): edit the chapter, not this file. */
+#line 1436 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 346 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum c2710cee0b84): edit the chapter, not this file. */
-#line 1447 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 66ed702f0669): edit the chapter, not this file. */
+#line 1448 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 153 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum eb84535110d4): edit the chapter, not this file. */
-#line 1425 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum ff2f840f9ac9): edit the chapter, not this file. */
+#line 1426 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 462 "chapters/08-migration.nw"

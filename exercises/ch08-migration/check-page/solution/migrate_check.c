@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum e89b47ac69d2): edit the chapter, not this file. */
-#line 1441 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 657f03e02172): edit the chapter, not this file. */
+#line 1442 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 655 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 6e1ae227e9b1): edit the chapter, not this file. */
-#line 1453 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 4626694100b5): edit the chapter, not this file. */
+#line 1454 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 793 "chapters/08-migration.nw"
