@@ -1,14 +1,14 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 78413b580dab): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 33ec9ff586da): edit the chapter, not this file. */
 #line 745 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
-#line 876 "chapters/07-device-private.nw"
+#line 892 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1394 "chapters/08-migration.nw"
+#line 1414 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 697 "chapters/09-device-exclusive.nw"
+#line 709 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -49,15 +49,15 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
-#line 880 "chapters/07-device-private.nw"
+#line 896 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1398 "chapters/08-migration.nw"
+#line 1418 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
 void dmirror_device_evict(struct dmirror_device *mdevice);
-#line 701 "chapters/09-device-exclusive.nw"
+#line 713 "chapters/09-device-exclusive.nw"
 int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,
@@ -86,14 +86,14 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
-#line 535 "chapters/07-device-private.nw"
+#line 543 "chapters/07-device-private.nw"
     struct dev_pagemap pagemap;          /* its device-private memory */
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
-#line 1332 "chapters/08-migration.nw"
+#line 1352 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
-#line 646 "chapters/09-device-exclusive.nw"
+#line 658 "chapters/09-device-exclusive.nw"
     bool history_exclusive_before_owner; /* convert with an owner-less CLEAR */
     bool history_check_pass;             /* ...and validate with the 2021 check pass */
     unsigned long atomic_rounds;         /* rounds of atomic faults, ever */
@@ -106,7 +106,7 @@ struct dmirror {
     struct mmu_interval_notifier notifier;   /* the whole address space */
     pthread_mutex_t mutex;                   /* protects pt; taken by invalidate */
     struct dmirror_pt pt;                    /* the device page table */
-#line 682 "chapters/07-device-private.nw"
+#line 694 "chapters/07-device-private.nw"
     struct dmirror *next;                    /* on its device's list of mirrors */
 #line 212 "chapters/06-mirror-device.nw"
 };

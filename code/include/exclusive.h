@@ -1,11 +1,11 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 25be5f5ebfd0): edit the chapter, not this file. */
-#line 672 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 6554806433d1): edit the chapter, not this file. */
+#line 684 "chapters/09-device-exclusive.nw"
 #ifndef HMMWB_EXCLUSIVE_H
 #define HMMWB_EXCLUSIVE_H
 
 #include "migrate.h"
 
-#line 36 "chapters/09-device-exclusive.nw"
+#line 38 "chapters/09-device-exclusive.nw"
 #define SIM_SWP_EXCLUSIVE_DIRTY (1UL << 7)
 
 static inline swp_entry_t make_device_exclusive_entry(unsigned long pfn)
@@ -18,7 +18,7 @@ static inline bool is_device_exclusive_entry(swp_entry_t entry)
     return swp_type(entry) == SIM_SWP_DEVICE_EXCLUSIVE;
 }
 
-#line 679 "chapters/09-device-exclusive.nw"
+#line 691 "chapters/09-device-exclusive.nw"
 struct page *make_device_exclusive(struct mm_struct *mm, unsigned long addr, void *owner);
 struct page *sim_make_device_exclusive(struct mm_struct *mm, unsigned long addr,
                                        enum mmu_notifier_event event, void *owner);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum fcf105d39646): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e69f7a11f000): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -17,11 +17,11 @@
 #include "hmm.h"
 #line 772 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
-#line 872 "chapters/07-device-private.nw"
+#line 886 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1390 "chapters/08-migration.nw"
+#line 1410 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 693 "chapters/09-device-exclusive.nw"
+#line 705 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 859 "chapters/01-physical-memory.nw"

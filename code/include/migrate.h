@@ -1,11 +1,11 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 5405f956899f): edit the chapter, not this file. */
-#line 1360 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum ebb99062ef5f): edit the chapter, not this file. */
+#line 1380 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
 
 #include "memremap.h"
 
-#line 40 "chapters/08-migration.nw"
+#line 42 "chapters/08-migration.nw"
 static inline swp_entry_t make_readable_migration_entry(unsigned long pfn)
 {
     return swp_entry(SIM_SWP_MIGRATION_READ, pfn);
@@ -26,7 +26,7 @@ static inline bool is_writable_migration_entry(swp_entry_t entry)
 {
     return swp_type(entry) == SIM_SWP_MIGRATION_WRITE;
 }
-#line 69 "chapters/08-migration.nw"
+#line 71 "chapters/08-migration.nw"
 #define SIM_SWP_MIG_YOUNG (1UL << 6)
 #define SIM_SWP_MIG_DIRTY (1UL << 7)
 
@@ -68,7 +68,7 @@ static inline swp_entry_t sim_migration_entry_for(pte_t pte, unsigned long pfn, 
         entry = make_migration_entry_dirty(entry);
     return entry;
 }
-#line 219 "chapters/08-migration.nw"
+#line 227 "chapters/08-migration.nw"
 #define MIGRATE_PFN_VALID (1UL << 0)
 #define MIGRATE_PFN_MIGRATE (1UL << 1)
 #define MIGRATE_PFN_WRITE (1UL << 3)
@@ -85,7 +85,7 @@ static inline unsigned long migrate_pfn(unsigned long pfn)
 {
     return (pfn << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID;
 }
-#line 243 "chapters/08-migration.nw"
+#line 251 "chapters/08-migration.nw"
 enum migrate_vma_direction {
     MIGRATE_VMA_SELECT_SYSTEM = 1 << 0,
     MIGRATE_VMA_SELECT_DEVICE_PRIVATE = 1 << 1,
@@ -105,7 +105,7 @@ struct migrate_vma {
     /* simulation: the history of this chapter, see history_migrate.c */
     bool sim_notify_without_owner;
 };
-#line 511 "chapters/08-migration.nw"
+#line 523 "chapters/08-migration.nw"
 struct sim_rmap_walk {
     unsigned long first, last;       /* pfns to look for, inclusive */
     void (*visit)(struct sim_rmap_walk *w, struct mm_struct *mm, unsigned long addr,
@@ -115,7 +115,7 @@ struct sim_rmap_walk {
 
 void sim_rmap_walk(struct sim_rmap_walk *w);
 
-#line 1370 "chapters/08-migration.nw"
+#line 1390 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args);
 void migrate_vma_pages(struct migrate_vma *migrate);
 void migrate_vma_finalize(struct migrate_vma *migrate);

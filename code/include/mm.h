@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 65c8544d44b9): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 472bc727b7f3): edit the chapter, not this file. */
 #line 2096 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
@@ -73,7 +73,7 @@ static inline pte_t pte_wrprotect(pte_t pte)
 #line 112 "chapters/02-address-spaces.nw"
 enum sim_swp_type {
     SIM_SWP_NONE = 0,            /* reserved: never written to a page table */
-#line 283 "chapters/07-device-private.nw"
+#line 287 "chapters/07-device-private.nw"
     SIM_SWP_DEVICE_READ,         /* chapter 7: a read-only device-private page */
     SIM_SWP_DEVICE_WRITE,        /* chapter 7: a writable device-private page */
 #line 35 "chapters/08-migration.nw"
@@ -255,7 +255,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
                           unsigned long any_of);
 vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
-#line 149 "chapters/08-migration.nw"
+#line 151 "chapters/08-migration.nw"
 void sim_wait_on_page_unlock(struct page *page, pthread_mutex_t *held);
 #line 231 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)

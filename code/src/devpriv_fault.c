@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 98b75b560b89): edit the chapter, not this file. */
-#line 904 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum fa08626e41e4): edit the chapter, not this file. */
+#line 920 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 349 "chapters/07-device-private.nw"
+#line 353 "chapters/07-device-private.nw"
 vm_fault_t sim_do_device_private_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;

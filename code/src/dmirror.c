@@ -1,10 +1,10 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum b7fa7507e252): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum fe777969edfa): edit the chapter, not this file. */
 #line 796 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 545 "chapters/07-device-private.nw"
+#line 553 "chapters/07-device-private.nw"
 static void dmirror_devmem_free(struct page *page)
 {
     struct dmirror_device *mdevice = page_pgmap(page)->owner;
@@ -32,14 +32,14 @@ struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
         zone_device_page_init(page);
     return page;
 }
-#line 579 "chapters/07-device-private.nw"
+#line 587 "chapters/07-device-private.nw"
 static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
     vm_fault_t ret = VM_FAULT_SIGBUS;
 
-#line 1259 "chapters/08-migration.nw"
+#line 1275 "chapters/08-migration.nw"
     ret = dmirror_devmem_migrate_to_ram(vmf);
-#line 584 "chapters/07-device-private.nw"
+#line 592 "chapters/07-device-private.nw"
     (void)vmf;
     return ret;
 }
@@ -48,12 +48,12 @@ static const struct dev_pagemap_ops dmirror_devmem_ops = {
     .page_free = dmirror_devmem_free,
     .migrate_to_ram = dmirror_devmem_fault,
 };
-#line 642 "chapters/07-device-private.nw"
+#line 652 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice)
 {
     return (void *)mdevice;
 }
-#line 657 "chapters/07-device-private.nw"
+#line 667 "chapters/07-device-private.nw"
 static void dmirror_link(struct dmirror *dmirror)
 {
     struct dmirror_device *mdevice = dmirror->mdevice;
@@ -88,7 +88,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
         return NULL;
     pthread_mutex_init(&mdevice->devmem_lock, NULL);
     mdevice->devmem_pages = devmem_pages;
-#line 602 "chapters/07-device-private.nw"
+#line 610 "chapters/07-device-private.nw"
     if (devmem_pages) {
         struct page *pages;
 
@@ -114,9 +114,9 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-#line 1302 "chapters/08-migration.nw"
+#line 1320 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
-#line 629 "chapters/07-device-private.nw"
+#line 637 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
         memunmap_pages(&mdevice->pagemap);
     if (SIM_WARN(mdevice->pagemap.sim_section, "device memory still in use: leaked"))
@@ -147,7 +147,7 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
         free(dmirror);
         return NULL;
     }
-#line 686 "chapters/07-device-private.nw"
+#line 698 "chapters/07-device-private.nw"
     dmirror_link(dmirror);
 #line 282 "chapters/06-mirror-device.nw"
     return dmirror;
@@ -157,7 +157,7 @@ void dmirror_release(struct dmirror *dmirror)
 {
     if (!dmirror)
         return;
-#line 690 "chapters/07-device-private.nw"
+#line 702 "chapters/07-device-private.nw"
     dmirror_unlink(dmirror);
 #line 290 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);
@@ -414,7 +414,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-#line 1306 "chapters/08-migration.nw"
+#line 1326 "chapters/08-migration.nw"
     case HMM_DMIRROR_MIGRATE_TO_DEV:
         return dmirror_migrate_to_device(dmirror, c);
     case HMM_DMIRROR_MIGRATE_TO_SYS:
@@ -422,7 +422,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
     case HMM_DMIRROR_RELEASE:
         dmirror_device_evict(dmirror->mdevice);
         return 0;
-#line 372 "chapters/09-device-exclusive.nw"
+#line 380 "chapters/09-device-exclusive.nw"
     case HMM_DMIRROR_EXCLUSIVE:
         return dmirror_exclusive(dmirror, c);
     case HMM_DMIRROR_CHECK_EXCLUSIVE:

@@ -1,8 +1,8 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 0364c30ba005): edit the chapter, not this file. */
-#line 753 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 1279d1c82b8a): edit the chapter, not this file. */
+#line 765 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
-#line 390 "chapters/09-device-exclusive.nw"
+#line 398 "chapters/09-device-exclusive.nw"
 int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,
                        uint64_t *old)
 {

@@ -1,10 +1,10 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 1023c326771b): edit the chapter, not this file. */
-#line 741 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 2049aea83222): edit the chapter, not this file. */
+#line 753 "chapters/09-device-exclusive.nw"
 #include <time.h>
 #include "hmmwb.h"
 #include "history.h"
 
-#line 314 "chapters/09-device-exclusive.nw"
+#line 318 "chapters/09-device-exclusive.nw"
 static void dmirror_atomic_map(struct dmirror *dmirror, unsigned long addr,
                                struct page *page)
 {
@@ -15,7 +15,7 @@ static void dmirror_atomic_map(struct dmirror *dmirror, unsigned long addr,
         sim_trace_msg("DEVICE", "map vpfn %#lx atomic", addr >> PAGE_SHIFT);
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 327 "chapters/09-device-exclusive.nw"
+#line 333 "chapters/09-device-exclusive.nw"
 int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -58,7 +58,7 @@ int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     pthread_mutex_unlock(&dmirror->mutex);
     return ret;
 }
-#line 429 "chapters/09-device-exclusive.nw"
+#line 437 "chapters/09-device-exclusive.nw"
 struct dmirror_atomic_notifier {
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -90,7 +90,7 @@ static bool dmirror_atomic_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_atomic_ops = {
     .invalidate = dmirror_atomic_invalidate,
 };
-#line 467 "chapters/09-device-exclusive.nw"
+#line 475 "chapters/09-device-exclusive.nw"
 static int dmirror_atomic_round(struct dmirror *dmirror, struct dmirror_atomic_notifier *an,
                                 unsigned long addr)
 {
@@ -118,7 +118,7 @@ static int dmirror_atomic_round(struct dmirror *dmirror, struct dmirror_atomic_n
     put_page(page);
     return stale ? -EAGAIN : 0;
 }
-#line 497 "chapters/09-device-exclusive.nw"
+#line 507 "chapters/09-device-exclusive.nw"
 #define DMIRROR_ATOMIC_ROUNDS 64
 
 static long dmirror_ms_since(const struct timespec *t0)

@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 473f41d6cfb9): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 04d9e3a9b227): edit the chapter, not this file. */
 #line 828 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
@@ -14,7 +14,7 @@ unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
         return HMM_DMIRROR_PROT_NONE;
     page = hmm_pfn_to_page(entry);
     perm = HMM_DMIRROR_PROT_NONE;
-#line 701 "chapters/07-device-private.nw"
+#line 713 "chapters/07-device-private.nw"
     if (is_device_private_page(page))
         perm = page_pgmap(page)->owner == dmirror_device_owner(dmirror->mdevice)
                    ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL

@@ -1,8 +1,8 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 625063c144e0): edit the chapter, not this file. */
-#line 716 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 8b39f0c01e20): edit the chapter, not this file. */
+#line 728 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
-#line 60 "chapters/09-device-exclusive.nw"
+#line 62 "chapters/09-device-exclusive.nw"
 struct page *sim_get_user_page_write(struct mm_struct *mm, unsigned long addr,
                                      struct vm_area_struct **vmap)
 {
@@ -30,7 +30,7 @@ struct page *sim_get_user_page_write(struct mm_struct *mm, unsigned long addr,
             return ERR_PTR(ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT);
     }
 }
-#line 154 "chapters/09-device-exclusive.nw"
+#line 156 "chapters/09-device-exclusive.nw"
 static bool sim_install_exclusive_entry(struct mm_struct *mm, unsigned long addr,
                                         struct page *page)
 {
@@ -51,7 +51,7 @@ static bool sim_install_exclusive_entry(struct mm_struct *mm, unsigned long addr
     pthread_mutex_unlock(&mm->page_table_lock);
     return done;
 }
-#line 112 "chapters/09-device-exclusive.nw"
+#line 114 "chapters/09-device-exclusive.nw"
 struct page *sim_make_device_exclusive(struct mm_struct *mm, unsigned long addr,
                                        enum mmu_notifier_event event, void *owner)
 {
@@ -87,7 +87,7 @@ struct page *make_device_exclusive(struct mm_struct *mm, unsigned long addr, voi
 {
     return sim_make_device_exclusive(mm, addr, MMU_NOTIFY_EXCLUSIVE, owner);
 }
-#line 576 "chapters/09-device-exclusive.nw"
+#line 588 "chapters/09-device-exclusive.nw"
 static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t value,
                               uint64_t *old)
 {
@@ -109,7 +109,7 @@ static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t
     pthread_mutex_unlock(&mm->page_table_lock);
     return done;
 }
-#line 551 "chapters/09-device-exclusive.nw"
+#line 561 "chapters/09-device-exclusive.nw"
 int sim_atomic_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t value,
                          uint64_t *old)
 {

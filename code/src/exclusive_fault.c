@@ -1,8 +1,8 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 76d8705d4639): edit the chapter, not this file. */
-#line 729 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 4f61ad960117): edit the chapter, not this file. */
+#line 741 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
-#line 191 "chapters/09-device-exclusive.nw"
+#line 193 "chapters/09-device-exclusive.nw"
 vm_fault_t sim_remove_device_exclusive_entry(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;

@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 51cdcbb731eb): edit the chapter, not this file. */
-#line 923 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 4165502ec28f): edit the chapter, not this file. */
+#line 939 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 504 "chapters/07-device-private.nw"
+#line 512 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn)
 {

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 3ab67c252782): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum ba4558eb1d38): edit the chapter, not this file. */
 #line 2155 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,13 +147,13 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
     struct mm_struct *mm = vmf->vma->vm_mm;
     swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
 
-#line 375 "chapters/07-device-private.nw"
+#line 379 "chapters/07-device-private.nw"
     if (is_device_private_entry(entry))
         return sim_do_device_private_fault(vmf);
-#line 163 "chapters/08-migration.nw"
+#line 169 "chapters/08-migration.nw"
     if (is_migration_entry(entry))
         return sim_migration_entry_wait(vmf);
-#line 217 "chapters/09-device-exclusive.nw"
+#line 221 "chapters/09-device-exclusive.nw"
     if (is_device_exclusive_entry(entry))
         return sim_remove_device_exclusive_entry(vmf);
 #line 968 "chapters/02-address-spaces.nw"

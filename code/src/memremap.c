@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 82f3b596e713): edit the chapter, not this file. */
-#line 885 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 2932f8f2de62): edit the chapter, not this file. */
+#line 901 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -117,7 +117,7 @@ void zone_device_page_init(struct page *page)
     atomic_store(&page->_refcount, 1);
     lock_page(page);
 }
-#line 263 "chapters/07-device-private.nw"
+#line 267 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page)
 {
     SIM_WARN(page_mapcount(page) != 0, "freeing mapped device pfn %#lx", page->pfn);
@@ -126,7 +126,7 @@ void sim_device_page_free(struct page *page)
     atomic_store(&page->flags, 0);
     page->pgmap->ops->page_free(page);
 }
-#line 722 "chapters/07-device-private.nw"
+#line 734 "chapters/07-device-private.nw"
 static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *vma,
                                    unsigned long addr, pte_t pte, int **counts)
 {
@@ -134,11 +134,11 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     struct page *page;
     int i = 0;
 
-#line 205 "chapters/08-migration.nw"
+#line 213 "chapters/08-migration.nw"
     if (is_migration_entry(entry))
         return sim_invariant_failed("mm %p %#lx: migration entry %#lx at rest",
                                     (void *)mm, addr, pte);
-#line 730 "chapters/07-device-private.nw"
+#line 742 "chapters/07-device-private.nw"
     if (!is_device_private_entry(entry))
         return 0;
     page = pfn_swap_entry_to_page(entry);
@@ -155,7 +155,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or unknown device page",
                                 (void *)mm, addr, pte);
 }
-#line 757 "chapters/07-device-private.nw"
+#line 769 "chapters/07-device-private.nw"
 static int sim_census_device_entries(int **counts)
 {
     int bad = 0;
@@ -181,7 +181,7 @@ static int sim_census_device_entries(int **counts)
     pthread_mutex_unlock(&sim_mm_list_lock);
     return bad;
 }
-#line 787 "chapters/07-device-private.nw"
+#line 799 "chapters/07-device-private.nw"
 static int sim_check_device_page(struct page *page, int mapped)
 {
     int ref = page_ref_count(page), map = page_mapcount(page);

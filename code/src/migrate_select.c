@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum da6a2ae33d85): edit the chapter, not this file. */
-#line 1436 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 708a574e0678): edit the chapter, not this file. */
+#line 1456 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 346 "chapters/08-migration.nw"
+#line 354 "chapters/08-migration.nw"
 unsigned long migrate_vma_select(const struct migrate_vma *migrate, pte_t pte,
                                  struct page **pagep)
 {

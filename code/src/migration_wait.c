@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 66ed702f0669): edit the chapter, not this file. */
-#line 1448 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 0c93d8fc382e): edit the chapter, not this file. */
+#line 1468 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 153 "chapters/08-migration.nw"
+#line 157 "chapters/08-migration.nw"
 vm_fault_t sim_migration_entry_wait(struct vm_fault *vmf)
 {
     struct page *page = pfn_swap_entry_to_page(pte_to_swp_entry(vmf->orig_pte));

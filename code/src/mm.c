@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 80ee362b52f5): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum d808898f2a58): edit the chapter, not this file. */
 #line 2132 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +208,7 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 387 "chapters/07-device-private.nw"
+#line 391 "chapters/07-device-private.nw"
     if (is_device_private_entry(pte_to_swp_entry(pte))) {
         struct page *page = pfn_swap_entry_to_page(pte_to_swp_entry(pte));
 
@@ -216,10 +216,10 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 176 "chapters/08-migration.nw"
+#line 182 "chapters/08-migration.nw"
     if (is_migration_entry(pte_to_swp_entry(pte)))
         return;
-#line 251 "chapters/09-device-exclusive.nw"
+#line 255 "chapters/09-device-exclusive.nw"
     if (is_device_exclusive_entry(pte_to_swp_entry(pte))) {
         struct page *page = pfn_swap_entry_to_page(pte_to_swp_entry(pte));
 

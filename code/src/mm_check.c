@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 319d82cc95ef): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum c0107bfb573b): edit the chapter, not this file. */
 #line 2195 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -92,7 +92,7 @@ static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
 
-#line 288 "chapters/09-device-exclusive.nw"
+#line 292 "chapters/09-device-exclusive.nw"
     if (is_device_exclusive_entry(entry)) {
         unsigned long pfn = swp_offset_pfn(entry);
         struct page *page = pfn_to_page(pfn);

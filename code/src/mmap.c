@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum d166480af1cf): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5a7b007e3cc8): edit the chapter, not this file. */
 #line 2177 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -159,10 +159,10 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
 
-#line 440 "chapters/07-device-private.nw"
+#line 446 "chapters/07-device-private.nw"
     if (is_writable_device_private_entry(entry))
         return swp_entry_to_pte(make_readable_device_private_entry(swp_offset_pfn(entry)));
-#line 197 "chapters/08-migration.nw"
+#line 205 "chapters/08-migration.nw"
     if (is_writable_migration_entry(entry))
         return swp_entry_to_pte(sim_migration_entry_readable(entry));
 #line 1580 "chapters/02-address-spaces.nw"
@@ -255,10 +255,10 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         *dst = pte;
         return;
     }
-#line 428 "chapters/07-device-private.nw"
+#line 434 "chapters/07-device-private.nw"
     if (sim_copy_device_private_pte(dst, src))
         return;
-#line 186 "chapters/08-migration.nw"
+#line 192 "chapters/08-migration.nw"
     if (is_migration_entry(pte_to_swp_entry(pte))) {
         swp_entry_t entry = pte_to_swp_entry(pte);
 
@@ -267,7 +267,7 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         *dst = pte;
         return;
     }
-#line 270 "chapters/09-device-exclusive.nw"
+#line 274 "chapters/09-device-exclusive.nw"
     if (is_device_exclusive_entry(pte_to_swp_entry(pte))) {
         *src = sim_restore_exclusive_pte(vma, pfn_swap_entry_to_page(pte_to_swp_entry(pte)),
                                          pte);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 493550a39548): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e24b815112be): edit the chapter, not this file. */
 #line 837 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include "page.h"
@@ -68,7 +68,7 @@ void unlock_page(struct page *page)
     pthread_mutex_unlock(&wq->lock);
 }
 
-#line 128 "chapters/08-migration.nw"
+#line 130 "chapters/08-migration.nw"
 void sim_wait_on_page_unlock(struct page *page, pthread_mutex_t *held)
 {
     struct sim_page_waitqueue *wq = sim_page_waitqueue(page);

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum ff2f840f9ac9): edit the chapter, not this file. */
-#line 1426 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 6aac059740aa): edit the chapter, not this file. */
+#line 1446 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 462 "chapters/08-migration.nw"
+#line 472 "chapters/08-migration.nw"
 static bool sim_entry_pfn(pte_t pte, unsigned long *pfn)
 {
     if (pte_present(pte))
@@ -29,7 +29,7 @@ static void sim_rmap_walk_table(struct sim_pgtable *table, int level, unsigned l
             w->visit(w, mm, addr, &table->entry[i]);
     }
 }
-#line 495 "chapters/08-migration.nw"
+#line 505 "chapters/08-migration.nw"
 void sim_rmap_walk(struct sim_rmap_walk *w)
 {
     pthread_mutex_lock(&sim_mm_list_lock);

@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum a30bdb7831ef): edit the chapter, not this file. */
-#line 910 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 72c11b12e433): edit the chapter, not this file. */
+#line 926 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 408 "chapters/07-device-private.nw"
+#line 412 "chapters/07-device-private.nw"
 bool sim_copy_device_private_pte(pte_t *dst, pte_t *src)
 {
     swp_entry_t entry = pte_to_swp_entry(*src);
