@@ -1392,6 +1392,29 @@ static const unsigned int migrate_commands[] = {
  * 6): every bad request fails, and the two pages in RAM, the two on the device and the
  * host buffer are as they were.  A NULL buffer for MIGRATE_TO_DEV is -EFAULT (the kernel
  * would have moved the pages before failing to copy them out; API.md has it fail first). */
+/* HMM_DMIRROR_RELEASE copies nothing out, so it needs no buffer: with ptr 0 it still
+ * evicts every page of the device, with its data. */
+START_TEST(test_release_needs_no_buffer)
+{
+    struct hmm_fixture f;
+    struct hmm_buffer *b;
+    unsigned long npages = 4, size = npages * P;
+    struct hmm_dmirror_cmd c;
+
+    fixture_setup(&f);
+    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    cpu_store_ints(f.mm, b->addr, size, 0, 1);
+    ck_assert_int_eq(hmm_cmd(f.dmirror[0], HMM_DMIRROR_MIGRATE_TO_DEV, b, npages), 0);
+    c = (struct hmm_dmirror_cmd){ .addr = b->addr, .ptr = 0, .npages = npages };
+    ck_assert_int_eq(dmirror_ioctl(f.dmirror[0], HMM_DMIRROR_RELEASE, &c), 0);
+    for (unsigned long i = 0; i < npages; i++)
+        ck_assert(pte_present(sim_pte_get(f.mm, b->addr + i * P)));
+    cpu_expect_ints(f.mm, b->addr, size, 0, 1);
+    buffer_free(f.mm, b);
+    fixture_teardown(&f);
+}
+END_TEST
+
 START_TEST(test_migrate_rejects_bad_input)
 {
     struct hmm_fixture f;
@@ -1479,6 +1502,7 @@ Suite *test_suite(void)
     tcase_add_test(pool, test_pool_exhaustion);
     tcase_add_test(pool, test_device_create_destroy_cycles);
     tcase_add_test(bad, test_migrate_rejects_bad_input);
+    tcase_add_test(bad, test_release_needs_no_buffer);
     suite_add_tcase(s, kernel);
     suite_add_tcase(s, device);
     suite_add_tcase(s, pool);

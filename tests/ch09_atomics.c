@@ -127,6 +127,39 @@ START_TEST(without_exclusive_access_an_add_is_lost)
 }
 END_TEST
 
+/* The copy-on-write break after fork, and the page coming home from device memory, are
+ * invalidations; they happen before a round's window opens, so each add takes one
+ * round.  (Inside the window they would collide, and so would every later round, whose
+ * conversion would first revoke the entry the earlier one left.) */
+START_TEST(a_colliding_round_does_not_livelock)
+{
+    struct counter c;
+    struct mm_struct *child;
+    struct hmm_dmirror_cmd cmd;
+    unsigned char buf[P];
+    uint64_t old = 77;
+
+    counter_init(&c);
+    ck_assert_int_eq(sim_atomic_fetch_add(c.mm, c.addr, 3, NULL), 0);
+    child = sim_fork(c.mm);
+    ck_assert(!IS_ERR(child));
+    ck_assert_int_eq(dmirror_atomic_add(c.d, c.addr, 1, &old), 0);
+    ck_assert_uint_eq(old, 3);
+    ck_assert_uint_eq(c.mdevice->atomic_rounds, 1);  /* the break happened before the window */
+    mmput(child);
+
+    cmd = (struct hmm_dmirror_cmd){ .addr = c.addr & PAGE_MASK, .ptr = (uintptr_t)buf,
+                                    .npages = 1 };
+    ck_assert_int_eq(dmirror_ioctl(c.d, HMM_DMIRROR_MIGRATE_TO_DEV, &cmd), 0);
+    ck_assert(is_device_private_entry(pte_to_swp_entry(sim_pte_get(c.mm, c.addr))));
+    ck_assert_int_eq(dmirror_atomic_add(c.d, c.addr, 1, &old), 0);
+    ck_assert_uint_eq(old, 4);
+    ck_assert_uint_eq(c.mdevice->atomic_rounds, 2);
+    ck_assert_uint_eq(counter_value(&c), 5);
+    counter_done(&c);
+}
+END_TEST
+
 START_TEST(atomics_refuse_bad_input)
 {
     struct counter c;
@@ -154,6 +187,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, no_increment_is_lost);
     tcase_add_test(tc, the_page_moves_between_them);
     tcase_add_test(tc, without_exclusive_access_an_add_is_lost);
+    tcase_add_test(tc, a_colliding_round_does_not_livelock);
     tcase_add_test(tc, atomics_refuse_bad_input);
     suite_add_tcase(s, tc);
     return s;

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 33ec9ff586da): edit the chapter, not this file. */
-#line 745 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7f726be3d648): edit the chapter, not this file. */
+#line 747 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
@@ -8,7 +8,7 @@
 #include "memremap.h"
 #line 1414 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 709 "chapters/09-device-exclusive.nw"
+#line 725 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -57,7 +57,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
 void dmirror_device_evict(struct dmirror_device *mdevice);
-#line 713 "chapters/09-device-exclusive.nw"
+#line 729 "chapters/09-device-exclusive.nw"
 int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,
@@ -93,7 +93,7 @@ struct dmirror_device {
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
 #line 1352 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
-#line 658 "chapters/09-device-exclusive.nw"
+#line 674 "chapters/09-device-exclusive.nw"
     bool history_exclusive_before_owner; /* convert with an owner-less CLEAR */
     bool history_check_pass;             /* ...and validate with the 2021 check pass */
     unsigned long atomic_rounds;         /* rounds of atomic faults, ever */
@@ -111,7 +111,7 @@ struct dmirror {
 #line 212 "chapters/06-mirror-device.nw"
 };
 
-#line 756 "chapters/06-mirror-device.nw"
+#line 758 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

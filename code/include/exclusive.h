@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 6554806433d1): edit the chapter, not this file. */
-#line 684 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 3dd60952df50): edit the chapter, not this file. */
+#line 700 "chapters/09-device-exclusive.nw"
 #ifndef HMMWB_EXCLUSIVE_H
 #define HMMWB_EXCLUSIVE_H
 
@@ -18,7 +18,7 @@ static inline bool is_device_exclusive_entry(swp_entry_t entry)
     return swp_type(entry) == SIM_SWP_DEVICE_EXCLUSIVE;
 }
 
-#line 691 "chapters/09-device-exclusive.nw"
+#line 707 "chapters/09-device-exclusive.nw"
 struct page *make_device_exclusive(struct mm_struct *mm, unsigned long addr, void *owner);
 struct page *sim_make_device_exclusive(struct mm_struct *mm, unsigned long addr,
                                        enum mmu_notifier_event event, void *owner);

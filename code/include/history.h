@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 35ae1166b87a): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 395f3d53b19b): edit the chapter, not this file. */
 #line 666 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
@@ -47,7 +47,7 @@ bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r
 #line 947 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn);
-#line 721 "chapters/09-device-exclusive.nw"
+#line 737 "chapters/09-device-exclusive.nw"
 struct page *make_device_exclusive_before_owner(struct mm_struct *mm,
                                                 unsigned long addr);
 bool check_device_exclusive_range(struct mm_struct *mm, unsigned long start,

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum e69f7a11f000): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 681f18594d18): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -15,13 +15,13 @@
 #include "trace.h"
 #line 535 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 772 "chapters/06-mirror-device.nw"
+#line 774 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 #line 886 "chapters/07-device-private.nw"
 #include "memremap.h"
 #line 1410 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 705 "chapters/09-device-exclusive.nw"
+#line 721 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 859 "chapters/01-physical-memory.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum fe777969edfa): edit the chapter, not this file. */
-#line 796 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum a8996af22292): edit the chapter, not this file. */
+#line 798 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -383,15 +383,15 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 694 "chapters/06-mirror-device.nw"
-static int dmirror_cmd_check(struct hmm_dmirror_cmd *c)
+#line 696 "chapters/06-mirror-device.nw"
+static int dmirror_cmd_check(unsigned int cmd, struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
         return -EINVAL;
     if (c->npages == 0 || c->npages > (ULONG_MAX >> PAGE_SHIFT) ||
         c->addr + (c->npages << PAGE_SHIFT) <= c->addr)
         return -EINVAL;
-    if (!c->ptr)
+    if (!c->ptr && cmd != HMM_DMIRROR_CHECK_EXCLUSIVE && cmd != HMM_DMIRROR_RELEASE)
         return -EFAULT;
     return 0;
 }
@@ -402,7 +402,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
 
     if (!dmirror || !c)
         return -EINVAL;
-    ret = dmirror_cmd_check(c);
+    ret = dmirror_cmd_check(cmd, c);
     if (ret)
         return ret;
     c->cpages = 0;
@@ -427,7 +427,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_exclusive(dmirror, c);
     case HMM_DMIRROR_CHECK_EXCLUSIVE:
         return dmirror_check_exclusive(dmirror, c);
-#line 725 "chapters/06-mirror-device.nw"
+#line 727 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

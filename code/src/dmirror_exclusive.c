@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 2049aea83222): edit the chapter, not this file. */
-#line 753 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 65f6b1b251e6): edit the chapter, not this file. */
+#line 769 "chapters/09-device-exclusive.nw"
 #include <time.h>
 #include "hmmwb.h"
 #include "history.h"
@@ -90,16 +90,24 @@ static bool dmirror_atomic_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_atomic_ops = {
     .invalidate = dmirror_atomic_invalidate,
 };
-#line 475 "chapters/09-device-exclusive.nw"
+#line 483 "chapters/09-device-exclusive.nw"
 static int dmirror_atomic_round(struct dmirror *dmirror, struct dmirror_atomic_notifier *an,
                                 unsigned long addr)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
     bool old = dmirror->mdevice->history_exclusive_before_owner;
-    unsigned long seq = mmu_interval_read_begin(&an->notifier);
+    struct vm_area_struct *vma;
+    unsigned long seq;
     struct page *page;
     bool stale;
 
+    mmap_read_lock(mm);
+    page = sim_get_user_page_write(mm, addr, &vma);
+    mmap_read_unlock(mm);
+    if (IS_ERR(page))
+        return PTR_ERR(page);
+    put_page(page);
+    seq = mmu_interval_read_begin(&an->notifier);
     mmap_read_lock(mm);
     page = old ? make_device_exclusive_before_owner(mm, addr)
                : make_device_exclusive(mm, addr, dmirror->mdevice);
@@ -118,7 +126,7 @@ static int dmirror_atomic_round(struct dmirror *dmirror, struct dmirror_atomic_n
     put_page(page);
     return stale ? -EAGAIN : 0;
 }
-#line 507 "chapters/09-device-exclusive.nw"
+#line 523 "chapters/09-device-exclusive.nw"
 #define DMIRROR_ATOMIC_ROUNDS 64
 
 static long dmirror_ms_since(const struct timespec *t0)

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 04d9e3a9b227): edit the chapter, not this file. */
-#line 828 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum af07c6ce2d77): edit the chapter, not this file. */
+#line 830 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
 #line 562 "chapters/06-mirror-device.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 246a62a0acba): edit the chapter, not this file. */
-#line 788 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum a44048dc1f31): edit the chapter, not this file. */
+#line 790 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 

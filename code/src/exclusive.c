@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 8b39f0c01e20): edit the chapter, not this file. */
-#line 728 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 352b2f1af6c3): edit the chapter, not this file. */
+#line 744 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 62 "chapters/09-device-exclusive.nw"
@@ -87,7 +87,7 @@ struct page *make_device_exclusive(struct mm_struct *mm, unsigned long addr, voi
 {
     return sim_make_device_exclusive(mm, addr, MMU_NOTIFY_EXCLUSIVE, owner);
 }
-#line 588 "chapters/09-device-exclusive.nw"
+#line 604 "chapters/09-device-exclusive.nw"
 static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t value,
                               uint64_t *old)
 {
@@ -109,7 +109,7 @@ static bool sim_try_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t
     pthread_mutex_unlock(&mm->page_table_lock);
     return done;
 }
-#line 561 "chapters/09-device-exclusive.nw"
+#line 577 "chapters/09-device-exclusive.nw"
 int sim_atomic_fetch_add(struct mm_struct *mm, unsigned long addr, uint64_t value,
                          uint64_t *old)
 {

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 4f61ad960117): edit the chapter, not this file. */
-#line 741 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 5a1247f6e827): edit the chapter, not this file. */
+#line 757 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 193 "chapters/09-device-exclusive.nw"

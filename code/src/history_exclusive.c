@@ -1,9 +1,9 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum d71cf5ad090e): edit the chapter, not this file. */
-#line 771 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum d57c697bea0e): edit the chapter, not this file. */
+#line 787 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 #include "history.h"
 
-#line 635 "chapters/09-device-exclusive.nw"
+#line 651 "chapters/09-device-exclusive.nw"
 struct page *make_device_exclusive_before_owner(struct mm_struct *mm,
                                                 unsigned long addr)
 {

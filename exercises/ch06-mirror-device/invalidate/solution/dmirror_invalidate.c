@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 357c7eb26037): edit the chapter, not this file. */
-#line 821 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7e50a34b32be): edit the chapter, not this file. */
+#line 823 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 18dbfb73d506): edit the chapter, not this file. */
-#line 828 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 0ab2560f7837): edit the chapter, not this file. */
+#line 830 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
 #line 562 "chapters/06-mirror-device.nw"

@@ -1,8 +1,8 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 19e2e42d181b): edit the chapter, not this file. */
-#line 747 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 82ad252d26d1): edit the chapter, not this file. */
+#line 781 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
-#line 387 "chapters/09-device-exclusive.nw"
+#line 398 "chapters/09-device-exclusive.nw"
 int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,
                        uint64_t *old)
 {

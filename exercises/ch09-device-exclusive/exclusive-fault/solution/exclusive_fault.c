@@ -1,8 +1,8 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 1316e411ed7f): edit the chapter, not this file. */
-#line 723 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 5a1247f6e827): edit the chapter, not this file. */
+#line 757 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
-#line 191 "chapters/09-device-exclusive.nw"
+#line 193 "chapters/09-device-exclusive.nw"
 vm_fault_t sim_remove_device_exclusive_entry(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;

@@ -1,8 +1,8 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 59ba8dbf44ef): edit the chapter, not this file. */
-#line 729 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 691c1ec945dd): edit the chapter, not this file. */
+#line 763 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
-#line 227 "chapters/09-device-exclusive.nw"
+#line 231 "chapters/09-device-exclusive.nw"
 pte_t sim_restore_exclusive_pte(struct vm_area_struct *vma, struct page *page, pte_t orig)
 {
     unsigned long bits = _PAGE_PRESENT;
