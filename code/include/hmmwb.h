@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 681f18594d18): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 354573d7e0f9): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 863 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2124 "chapters/02-address-spaces.nw"
+#line 2168 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
@@ -17,9 +17,9 @@
 #include "hmm.h"
 #line 774 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
-#line 886 "chapters/07-device-private.nw"
+#line 890 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1410 "chapters/08-migration.nw"
+#line 1416 "chapters/08-migration.nw"
 #include "migrate.h"
 #line 721 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum ebb99062ef5f): edit the chapter, not this file. */
-#line 1380 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 8fe119f4c34f): edit the chapter, not this file. */
+#line 1386 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
 
@@ -105,7 +105,7 @@ struct migrate_vma {
     /* simulation: the history of this chapter, see history_migrate.c */
     bool sim_notify_without_owner;
 };
-#line 523 "chapters/08-migration.nw"
+#line 529 "chapters/08-migration.nw"
 struct sim_rmap_walk {
     unsigned long first, last;       /* pfns to look for, inclusive */
     void (*visit)(struct sim_rmap_walk *w, struct mm_struct *mm, unsigned long addr,
@@ -115,7 +115,7 @@ struct sim_rmap_walk {
 
 void sim_rmap_walk(struct sim_rmap_walk *w);
 
-#line 1390 "chapters/08-migration.nw"
+#line 1396 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args);
 void migrate_vma_pages(struct migrate_vma *migrate);
 void migrate_vma_finalize(struct migrate_vma *migrate);

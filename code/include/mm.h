@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 472bc727b7f3): edit the chapter, not this file. */
-#line 2096 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 30d64d04f5f3): edit the chapter, not this file. */
+#line 2140 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -136,7 +136,7 @@ static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1280 "chapters/02-address-spaces.nw"
+#line 1320 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
@@ -180,7 +180,7 @@ struct mm_struct {
     struct mmu_notifier_subscriptions *notifier_subscriptions;
 #line 433 "chapters/02-address-spaces.nw"
 };
-#line 818 "chapters/02-address-spaces.nw"
+#line 858 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -199,7 +199,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2047 "chapters/02-address-spaces.nw"
+#line 2089 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -241,9 +241,11 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2080 "chapters/02-address-spaces.nw"
+#line 2122 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
+int sim_mm_list_snapshot(struct mm_struct ***out);
+void sim_mm_list_release(struct mm_struct **mms, int n);
 struct mm_struct *sim_mm_alloc(void);
 struct sim_shmem *sim_shmem_create(unsigned long nr_pages);
 void sim_shmem_put(struct sim_shmem *shm);
@@ -265,5 +267,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2120 "chapters/02-address-spaces.nw"
+#line 2164 "chapters/02-address-spaces.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 3b723eaf2177): edit the chapter, not this file. */
-#line 719 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 340bcfb8a1bd): edit the chapter, not this file. */
+#line 759 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
 
@@ -7,7 +7,7 @@
 
 struct mm_struct;
 
-#line 630 "chapters/02-address-spaces.nw"
+#line 670 "chapters/02-address-spaces.nw"
 enum mmu_notifier_event {
     MMU_NOTIFY_UNMAP = 0,            /* munmap, or mremap moving the range */
     MMU_NOTIFY_CLEAR,                /* entries cleared: zap, COW, ... */
@@ -30,7 +30,7 @@ struct mmu_notifier_range {
     void *owner;                     /* meaningful for MIGRATE and EXCLUSIVE */
 };
 
-#line 728 "chapters/02-address-spaces.nw"
+#line 768 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end);
@@ -154,5 +154,5 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs);
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm);
 
-#line 741 "chapters/02-address-spaces.nw"
+#line 781 "chapters/02-address-spaces.nw"
 #endif

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 4609be681053): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum ccd300a9d0f8): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -89,7 +89,7 @@ unsigned long sim_nr_pages_in_use(void);
 void sim_page_reserve(struct page *page);
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages);
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#line 1219 "chapters/08-migration.nw"
+#line 1225 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void);
 #line 775 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
@@ -98,11 +98,11 @@ int sim_check_frame(struct page *page, bool listed);
 void sim_device_page_free(struct page *page);
 #line 650 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2041 "chapters/02-address-spaces.nw"
+#line 2083 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 #line 1377 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
-#line 850 "chapters/07-device-private.nw"
+#line 854 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);
 
 #line 795 "chapters/01-physical-memory.nw"

@@ -1,10 +1,10 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 1650f3857597): edit the chapter, not this file. */
-#line 1480 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum e52ef51b3062): edit the chapter, not this file. */
+#line 1486 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 1148 "chapters/08-migration.nw"
+#line 1154 "chapters/08-migration.nw"
 static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
                                 unsigned long addr)
 {
@@ -18,7 +18,7 @@ static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct
     }
     pthread_mutex_unlock(&mdevice->devmem_lock);
 }
-#line 994 "chapters/08-migration.nw"
+#line 1000 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
                                             struct dmirror_device *mdevice)
 {
@@ -45,7 +45,7 @@ static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
     }
     return ret;
 }
-#line 1025 "chapters/08-migration.nw"
+#line 1031 "chapters/08-migration.nw"
 static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
 {
     pthread_mutex_lock(&dmirror->mutex);
@@ -61,7 +61,7 @@ static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
     }
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 1047 "chapters/08-migration.nw"
+#line 1053 "chapters/08-migration.nw"
 #define DMIRROR_MIGRATE_CHUNK 64
 
 struct dmirror_migration {
@@ -109,7 +109,7 @@ static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long star
     }
     return ret ? ret : copied;
 }
-#line 1102 "chapters/08-migration.nw"
+#line 1108 "chapters/08-migration.nw"
 static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *args)
 {
     for (unsigned long i = 0; i < args->npages; i++)
@@ -142,7 +142,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
         sim_trace_event("read-back: %d after %lu pages", ret, (unsigned long)cmd->cpages);
     return ret;
 }
-#line 1166 "chapters/08-migration.nw"
+#line 1172 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
                                          struct dmirror_device *mdevice)
 {
@@ -171,7 +171,7 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1226 "chapters/08-migration.nw"
+#line 1232 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -189,7 +189,7 @@ int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1254 "chapters/08-migration.nw"
+#line 1260 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -208,7 +208,7 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1288 "chapters/08-migration.nw"
+#line 1294 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;

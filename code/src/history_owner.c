@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 4165502ec28f): edit the chapter, not this file. */
-#line 939 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum b3a070ba20fe): edit the chapter, not this file. */
+#line 943 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 512 "chapters/07-device-private.nw"

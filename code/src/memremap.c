@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 2932f8f2de62): edit the chapter, not this file. */
-#line 901 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum ca82728e6735): edit the chapter, not this file. */
+#line 905 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -158,10 +158,14 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
 #line 769 "chapters/07-device-private.nw"
 static int sim_census_device_entries(int **counts)
 {
-    int bad = 0;
+    struct mm_struct **mms;
+    int bad = 0, n = sim_mm_list_snapshot(&mms);
 
-    pthread_mutex_lock(&sim_mm_list_lock);
-    for (struct mm_struct *mm = sim_mm_list; mm; mm = mm->sim_next) {
+    if (n < 0)
+        return sim_invariant_failed("out of host memory for the device census");
+    for (int i = 0; i < n; i++) {
+        struct mm_struct *mm = mms[i];
+
         if (!sim_mm_alive(mm))
             continue;
         mmap_read_lock(mm);
@@ -178,10 +182,10 @@ static int sim_census_device_entries(int **counts)
         pthread_mutex_unlock(&mm->page_table_lock);
         mmap_read_unlock(mm);
     }
-    pthread_mutex_unlock(&sim_mm_list_lock);
+    sim_mm_list_release(mms, n);
     return bad;
 }
-#line 799 "chapters/07-device-private.nw"
+#line 803 "chapters/07-device-private.nw"
 static int sim_check_device_page(struct page *page, int mapped)
 {
     int ref = page_ref_count(page), map = page_mapcount(page);

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 8831c6b1f604): edit the chapter, not this file. */
-#line 1462 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum cb1ffa2d457d): edit the chapter, not this file. */
+#line 1468 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 667 "chapters/08-migration.nw"
+#line 673 "chapters/08-migration.nw"
 bool migrate_vma_check_page(struct page *page, struct page *fault_page)
 {
     int extra = 1 + (page == fault_page);

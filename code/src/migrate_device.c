@@ -1,9 +1,9 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum b914939357d9): edit the chapter, not this file. */
-#line 1425 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum dbcddd7205fc): edit the chapter, not this file. */
+#line 1431 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 
-#line 623 "chapters/08-migration.nw"
+#line 629 "chapters/08-migration.nw"
 #define SIM_MAX_REMOTE 1024
 
 static pthread_mutex_t sim_remote_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -73,7 +73,7 @@ static int migrate_vma_check_args(struct migrate_vma *args)
         return -EINVAL;
     return 0;
 }
-#line 541 "chapters/08-migration.nw"
+#line 547 "chapters/08-migration.nw"
 #define SIM_RMAP_MAX_HITS 16
 
 struct sim_rmap_hits {
@@ -101,7 +101,7 @@ static void sim_record_mapping(struct sim_rmap_walk *w, struct mm_struct *mm,
     hits->mm[hits->n] = mm;
     hits->addr[hits->n++] = addr;
 }
-#line 573 "chapters/08-migration.nw"
+#line 579 "chapters/08-migration.nw"
 static void sim_try_to_migrate_one(struct page *page, struct mm_struct *mm,
                                    unsigned long addr)
 {
@@ -143,7 +143,7 @@ static void sim_try_to_migrate(struct page *page)
         mmdrop(hits.mm[i]);
     }
 }
-#line 829 "chapters/08-migration.nw"
+#line 835 "chapters/08-migration.nw"
 static void sim_remove_remote_pte(struct sim_rmap_walk *w, struct mm_struct *mm,
                                   unsigned long addr, pte_t *ptep)
 {
@@ -175,7 +175,7 @@ static void remove_migration_ptes(struct page *old, struct page *new,
         sim_rmap_walk(&w);
     }
 }
-#line 866 "chapters/08-migration.nw"
+#line 872 "chapters/08-migration.nw"
 static void migrate_restore(struct page *page, struct migrate_vma *migrate,
                             unsigned long i, struct page *fault_page)
 {
@@ -226,7 +226,7 @@ static void migrate_vma_collect(struct migrate_vma *migrate)
                     migrate->cpages, migrate->npages);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 681 "chapters/08-migration.nw"
+#line 687 "chapters/08-migration.nw"
 static void migrate_device_unmap(unsigned long *src, unsigned long npages,
                                  struct migrate_vma *migrate)
 {
@@ -267,7 +267,7 @@ int migrate_vma_setup(struct migrate_vma *args)
         migrate_vma_unmap(args);
     return 0;
 }
-#line 724 "chapters/08-migration.nw"
+#line 730 "chapters/08-migration.nw"
 static bool migrate_vma_insert_page(struct migrate_vma *migrate, unsigned long addr,
                                     struct page *page)
 {
@@ -294,7 +294,7 @@ static bool migrate_vma_insert_page(struct migrate_vma *migrate, unsigned long a
     pthread_mutex_unlock(&mm->page_table_lock);
     return done;
 }
-#line 756 "chapters/08-migration.nw"
+#line 762 "chapters/08-migration.nw"
 static void migrate_device_commit(unsigned long *src, unsigned long *dst,
                                   unsigned long npages, struct migrate_vma *migrate)
 {
@@ -333,7 +333,7 @@ void migrate_vma_pages(struct migrate_vma *migrate)
         return;
     migrate_device_commit(migrate->src, migrate->dst, migrate->npages, migrate);
 }
-#line 883 "chapters/08-migration.nw"
+#line 889 "chapters/08-migration.nw"
 static void migrate_device_done(unsigned long *src, unsigned long *dst,
                                 unsigned long npages, struct migrate_vma *migrate)
 {
@@ -365,7 +365,7 @@ void migrate_vma_finalize(struct migrate_vma *migrate)
     migrate_device_done(migrate->src, migrate->dst, migrate->npages, migrate);
     sim_trace_event("finalize [%#lx, %#lx)", migrate->start, migrate->end);
 }
-#line 926 "chapters/08-migration.nw"
+#line 932 "chapters/08-migration.nw"
 int migrate_device_range(unsigned long *src_pfns, unsigned long start,
                          unsigned long npages)
 {

@@ -1,8 +1,8 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum fdb1ba73ab71): edit the chapter, not this file. */
-#line 1474 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 223b84138a9c): edit the chapter, not this file. */
+#line 1480 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
-#line 805 "chapters/08-migration.nw"
+#line 811 "chapters/08-migration.nw"
 void sim_remove_migration_pte(pte_t *ptep, struct page *old, struct page *new)
 {
     swp_entry_t entry = pte_to_swp_entry(*ptep);

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 708a574e0678): edit the chapter, not this file. */
-#line 1456 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum df2773769363): edit the chapter, not this file. */
+#line 1462 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 354 "chapters/08-migration.nw"

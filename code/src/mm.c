@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum d808898f2a58): edit the chapter, not this file. */
-#line 2132 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum fe27f1b5d412): edit the chapter, not this file. */
+#line 2176 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -70,7 +70,7 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2140 "chapters/02-address-spaces.nw"
+#line 2184 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
 #line 501 "chapters/02-address-spaces.nw"
@@ -102,7 +102,7 @@ struct mm_struct *sim_mm_create(void)
 {
     return sim_mm_alloc();
 }
-#line 544 "chapters/02-address-spaces.nw"
+#line 584 "chapters/02-address-spaces.nw"
 void mmgrab(struct mm_struct *mm)
 {
     if (!SIM_WARN(!mm, "NULL mm"))
@@ -151,13 +151,42 @@ bool sim_mm_alive(struct mm_struct *mm)
 {
     return mm && atomic_load(&mm->mm_users) > 0;
 }
-#line 598 "chapters/02-address-spaces.nw"
+#line 547 "chapters/02-address-spaces.nw"
+int sim_mm_list_snapshot(struct mm_struct ***out)
+{
+    struct mm_struct **mms = NULL;
+    int n = 0, cap = 0;
+
+    pthread_mutex_lock(&sim_mm_list_lock);
+    for (struct mm_struct *mm = sim_mm_list; mm; mm = mm->sim_next)
+        cap++;
+    mms = calloc(cap ? cap : 1, sizeof(*mms));
+    for (struct mm_struct *mm = sim_mm_list; mms && mm; mm = mm->sim_next) {
+        int count = atomic_load(&mm->mm_count);
+
+        while (count > 0 && !atomic_compare_exchange_weak(&mm->mm_count, &count, count + 1))
+            ;
+        if (count > 0)
+            mms[n++] = mm;
+    }
+    pthread_mutex_unlock(&sim_mm_list_lock);
+    *out = mms;
+    return mms ? n : -ENOMEM;
+}
+
+void sim_mm_list_release(struct mm_struct **mms, int n)
+{
+    for (int i = 0; i < n; i++)
+        mmdrop(mms[i]);
+    free(mms);
+}
+#line 638 "chapters/02-address-spaces.nw"
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
 #line 159 "chapters/03-mmu-notifiers.nw"
     __mmu_notifier_subscriptions_destroy(mm);
-#line 602 "chapters/02-address-spaces.nw"
+#line 642 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
@@ -191,7 +220,7 @@ void sim_shmem_put(struct sim_shmem *shm)
     free(shm->pages);
     free(shm);
 }
-#line 767 "chapters/02-address-spaces.nw"
+#line 807 "chapters/02-address-spaces.nw"
 static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
     pte_t pte = *ptep;
@@ -227,11 +256,11 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 784 "chapters/02-address-spaces.nw"
+#line 824 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
 }
-#line 793 "chapters/02-address-spaces.nw"
+#line 833 "chapters/02-address-spaces.nw"
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
     struct mm_struct *mm = vma->vm_mm;
@@ -246,7 +275,7 @@ void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
     }
     pthread_mutex_unlock(&mm->page_table_lock);
 }
-#line 1185 "chapters/02-address-spaces.nw"
+#line 1225 "chapters/02-address-spaces.nw"
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 {
     if (!mm)
@@ -257,7 +286,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 1201 "chapters/02-address-spaces.nw"
+#line 1241 "chapters/02-address-spaces.nw"
 void sim_vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
     struct vm_area_struct *prev = NULL, *next = mm->mmap;
@@ -293,7 +322,7 @@ void sim_vma_free(struct vm_area_struct *vma)
     sim_shmem_put(vma->vm_shmem);
     free(vma);
 }
-#line 1243 "chapters/02-address-spaces.nw"
+#line 1283 "chapters/02-address-spaces.nw"
 static int sim_split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
                          unsigned long addr)
 {
@@ -319,7 +348,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 1779 "chapters/02-address-spaces.nw"
+#line 1819 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

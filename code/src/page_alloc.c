@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum bfadfa78fad6): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum cfac5abee334): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -179,7 +179,7 @@ struct page *alloc_page(void)
     return page;
 }
 
-#line 1204 "chapters/08-migration.nw"
+#line 1210 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void)
 {
     struct page *page;
@@ -278,11 +278,11 @@ int sim_check_invariants(void)
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 2037 "chapters/02-address-spaces.nw"
+#line 2079 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1373 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
-#line 846 "chapters/07-device-private.nw"
+#line 850 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
 #line 737 "chapters/01-physical-memory.nw"
     if (sim_warn_count())

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 6aac059740aa): edit the chapter, not this file. */
-#line 1446 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 8de3992c0b15): edit the chapter, not this file. */
+#line 1452 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 472 "chapters/08-migration.nw"
@@ -29,11 +29,15 @@ static void sim_rmap_walk_table(struct sim_pgtable *table, int level, unsigned l
             w->visit(w, mm, addr, &table->entry[i]);
     }
 }
-#line 505 "chapters/08-migration.nw"
+#line 506 "chapters/08-migration.nw"
 void sim_rmap_walk(struct sim_rmap_walk *w)
 {
-    pthread_mutex_lock(&sim_mm_list_lock);
-    for (struct mm_struct *mm = sim_mm_list; mm; mm = mm->sim_next) {
+    struct mm_struct **mms;
+    int n = sim_mm_list_snapshot(&mms);
+
+    for (int i = 0; i < n; i++) {
+        struct mm_struct *mm = mms[i];
+
         if (!sim_mm_alive(mm))
             continue;
         pthread_mutex_lock(&mm->page_table_lock);
@@ -41,5 +45,6 @@ void sim_rmap_walk(struct sim_rmap_walk *w)
             sim_rmap_walk_table(mm->pgd, SIM_PT_LEVELS - 1, 0, w, mm);
         pthread_mutex_unlock(&mm->page_table_lock);
     }
-    pthread_mutex_unlock(&sim_mm_list_lock);
+    if (n >= 0)
+        sim_mm_list_release(mms, n);
 }

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum f9d3b81f198b): edit the chapter, not this file. */
-#line 2213 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 397e1d7d61f5): edit the chapter, not this file. */
+#line 2258 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 

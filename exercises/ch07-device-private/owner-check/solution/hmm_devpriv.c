@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 232117983d67): edit the chapter, not this file. */
-#line 932 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 278c9ec3a533): edit the chapter, not this file. */
+#line 936 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 466 "chapters/07-device-private.nw"
