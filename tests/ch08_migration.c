@@ -409,7 +409,7 @@ static void proc_init(struct proc *p, unsigned long npages)
 static int collect_one(struct proc *p, unsigned long first, unsigned long n, void *owner,
                        unsigned long flags, unsigned long *src, struct migrate_vma *out)
 {
-    unsigned long dst[MAXP];
+    static unsigned long dst[MAXP];          /* outlives the call: finish() reads it */
     struct migrate_vma a;
     int ret;
 
