@@ -177,16 +177,6 @@ static bool device_is_stale(struct scenario *s)
     return s->dev.present && (!pte_present(pte) || pte_pfn(pte) != s->dev.pfn);
 }
 
-static void write_trace(const char *name, const char *title, const char *verdict)
-{
-    const char *dir = getenv("SIM_TRACE_DIR");
-    char path[512];
-
-    if (!dir)
-        return;
-    snprintf(path, sizeof(path), "%s/%s.txt", dir, name);
-    ck_assert_int_eq(sim_trace_write(path, title, verdict), 0);
-}
 
 /* The 2019 design fails: the flag is true again by the time CPU0 checks it, and the
  * device maps the frame that MADV_DONTNEED freed. */
@@ -201,7 +191,7 @@ START_TEST(test_seed001_valid_flag_maps_a_freed_page)
     ck_assert_int_eq(s.rounds, 1);
     ck_assert_msg(device_is_stale(&s), "the 2019 design should have mapped a stale page");
     ck_assert(!pte_present(sim_pte_get(s.mm, s.addr)));
-    write_trace("seed001-valid", "2019: a valid flag per range",
+    sim_test_write_trace("seed001-valid", "2019: a valid flag per range",
                 "FAIL: the device maps a frame the CPU has already freed");
     hmm_valid_mirror_unregister(&s.mirror, s.mm);
     mmput(s.mm);
@@ -220,7 +210,7 @@ START_TEST(test_seed001_sequence_count_retries)
     ck_assert_int_eq(s.rounds, 2);
     ck_assert(!device_is_stale(&s));
     ck_assert(!s.dev.present);
-    write_trace("seed001-seq", "Linux 5.5 on: mmu_interval_read_begin / read_retry",
+    sim_test_write_trace("seed001-seq", "Linux 5.5 on: mmu_interval_read_begin / read_retry",
                 "OK: read_retry sees the collision; the device maps nothing stale");
     mmu_interval_notifier_remove(&s.notifier);
     mmput(s.mm);

@@ -67,16 +67,6 @@ static void scenario_done(struct scenario *s)
     dmirror_device_destroy(s->mdevice);
 }
 
-static void write_trace(const char *name, const char *title, const char *verdict)
-{
-    const char *dir = getenv("SIM_TRACE_DIR");
-    char path[512];
-
-    if (!dir)
-        return;
-    snprintf(path, sizeof(path), "%s/%s.txt", dir, name);
-    ck_assert_int_eq(sim_trace_write(path, title, verdict), 0);
-}
 
 /* The migration of the whole range, traced; returns the device entries left after it
  * and the fault rounds the next read needs.  The command reads the range back through
@@ -113,7 +103,7 @@ START_TEST(before_5_9_the_device_erases_its_own_entries)
     migrate_all_and_read(&s, -ENOENT, 0, &entries, &faults);
     ck_assert_int_eq(entries, N / 2);
     ck_assert_uint_eq(faults, 1);
-    write_trace("seed002-before", "Before 5.9: the collect step sends CLEAR, no owner",
+    sim_test_write_trace("seed002-before", "Before 5.9: the collect step sends CLEAR, no owner",
                 "FAIL: the device drops 4 entries it still needs; reading them costs a fault round");
     scenario_done(&s);
 }
@@ -129,7 +119,7 @@ START_TEST(with_the_owner_the_device_keeps_them)
     migrate_all_and_read(&s, 0, N, &entries, &faults);
     ck_assert_int_eq(entries, N);
     ck_assert_uint_eq(faults, 0);
-    write_trace("seed002-owner", "Linux 5.9 on: MMU_NOTIFY_MIGRATE with the owner",
+    sim_test_write_trace("seed002-owner", "Linux 5.9 on: MMU_NOTIFY_MIGRATE with the owner",
                 "OK: the device keeps its 8 entries and reads with no fault");
     scenario_done(&s);
 }

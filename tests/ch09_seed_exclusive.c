@@ -40,16 +40,6 @@ static void scenario_done(struct scenario *s)
     dmirror_device_destroy(s->mdevice);
 }
 
-static void write_trace(const char *name, const char *title, const char *verdict)
-{
-    const char *dir = getenv("SIM_TRACE_DIR");
-    char path[512];
-
-    if (!dir)
-        return;
-    snprintf(path, sizeof(path), "%s/%s.txt", dir, name);
-    ck_assert_int_eq(sim_trace_write(path, title, verdict), 0);
-}
 
 /* The add to page 0 is traced; the others run untraced. */
 static int add_to_each_page(struct scenario *s, const char *trace)
@@ -80,7 +70,7 @@ START_TEST(with_the_owner_one_round_a_page)
     for (int i = 0; i < sim_trace_count(); i++)
         checks += strstr(sim_trace_record(i), "check pass") != NULL;
     ck_assert_int_eq(checks, 0);
-    write_trace("seed004-owner", "Linux 5.14 on: MMU_NOTIFY_EXCLUSIVE with the owner",
+    sim_test_write_trace("seed004-owner", "Linux 5.14 on: MMU_NOTIFY_EXCLUSIVE with the owner",
                 "OK: the device ignores its own conversion; read_retry passes in one round");
     scenario_done(&s);
 }
@@ -98,7 +88,7 @@ START_TEST(the_2021_check_pass_walks_again)
     for (int i = 0; i < sim_trace_count(); i++)
         checks += strstr(sim_trace_record(i), "check pass") != NULL;
     ck_assert_int_eq(checks, 1);
-    write_trace("seed004-check-pass", "2021 series: an owner-less CLEAR and a check pass",
+    sim_test_write_trace("seed004-check-pass", "2021 series: an owner-less CLEAR and a check pass",
                 "FAIL: the device processes its own conversion and walks the page table again");
     scenario_done(&s);
 }

@@ -1,4 +1,5 @@
 /* Shared helpers of the workbook's Check suites. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,5 +127,18 @@ struct page *sim_test_mapped_page(struct mm_struct *mm, unsigned long addr)
     page = pfn_to_page(pte_pfn(pte));
     ck_assert_ptr_nonnull(page);
     return page;
+}
+#endif
+
+#ifdef HMMWB_TRACE_H
+void sim_test_write_trace(const char *name, const char *title, const char *verdict)
+{
+    const char *dir = getenv("SIM_TRACE_DIR");
+    char path[512];
+
+    if (!dir)
+        return;
+    snprintf(path, sizeof(path), "%s/%s.txt", dir, name);
+    ck_assert_int_eq(sim_trace_write(path, title, verdict), 0);
 }
 #endif

@@ -55,4 +55,10 @@ void sim_test_expect_bytes(struct mm_struct *mm, unsigned long addr, unsigned ch
 struct page *sim_test_mapped_page(struct mm_struct *mm, unsigned long addr);
 #endif
 
+#ifdef HMMWB_TRACE_H
+/* With SIM_TRACE_DIR set, write the trace recorded so far to $SIM_TRACE_DIR/NAME.txt for
+ * the ladder diagrams (make figures); without it, do nothing. */
+void sim_test_write_trace(const char *name, const char *title, const char *verdict);
+#endif
+
 #endif

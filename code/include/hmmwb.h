@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 354573d7e0f9): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 871bb56c852e): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -19,7 +19,7 @@
 #include "dmirror.h"
 #line 890 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1416 "chapters/08-migration.nw"
+#line 1428 "chapters/08-migration.nw"
 #include "migrate.h"
 #line 721 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"

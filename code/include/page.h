@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum ccd300a9d0f8): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum ee7ea0c91d0d): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -89,7 +89,7 @@ unsigned long sim_nr_pages_in_use(void);
 void sim_page_reserve(struct page *page);
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages);
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#line 1225 "chapters/08-migration.nw"
+#line 1244 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void);
 #line 775 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);

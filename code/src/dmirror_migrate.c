@@ -1,10 +1,10 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum e52ef51b3062): edit the chapter, not this file. */
-#line 1486 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 7a5a0bb3c6b0): edit the chapter, not this file. */
+#line 1498 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 1154 "chapters/08-migration.nw"
+#line 1173 "chapters/08-migration.nw"
 static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
                                 unsigned long addr)
 {
@@ -70,46 +70,61 @@ struct dmirror_migration {
     int (*copy)(struct dmirror *dmirror, struct migrate_vma *args);
     void (*map)(struct dmirror *dmirror, struct migrate_vma *args);
     uint64_t moved;                      /* pages that moved, where counted */
+    int copy_error;                      /* the first error of a copy step */
 };
+#line 1101 "chapters/08-migration.nw"
+static int dmirror_migrate_chunk(struct dmirror_migration *m, struct vm_area_struct *vma,
+                                 unsigned long start, unsigned long end)
+{
+    unsigned long src[DMIRROR_MIGRATE_CHUNK], dst[DMIRROR_MIGRATE_CHUNK];
+    struct migrate_vma args = {
+        .vma = vma, .src = src, .dst = dst, .start = start, .end = end,
+        .pgmap_owner = m->dmirror->mdevice, .flags = m->flags,
+        .sim_notify_without_owner = m->dmirror->mdevice->history_migrate_before_5_9,
+    };
+    int ret = migrate_vma_setup(&args);
 
+    if (ret)
+        return ret;
+    ret = m->copy(m->dmirror, &args);
+    if (ret && !m->copy_error)
+        m->copy_error = ret;
+    migrate_vma_pages(&args);
+    if (m->map)
+        m->map(m->dmirror, &args);
+    for (unsigned long i = 0; i < args.npages; i++)
+        if ((src[i] & MIGRATE_PFN_VALID) && (src[i] & MIGRATE_PFN_MIGRATE))
+            m->moved++;
+    migrate_vma_finalize(&args);
+    return 0;
+}
+#line 1069 "chapters/08-migration.nw"
 static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long start,
                                  unsigned long end)
 {
-    unsigned long src[DMIRROR_MIGRATE_CHUNK], dst[DMIRROR_MIGRATE_CHUNK], next;
     struct mm_struct *mm = m->dmirror->notifier.mm;
-    int ret = 0, copied = 0;
+    int ret = 0;
 
-    for (unsigned long addr = start; !ret && addr < end; addr = next) {
+    if (!mmget_not_zero(mm))
+        return -EINVAL;
+    mmap_read_lock(mm);
+    for (unsigned long addr = start, next; !ret && addr < end; addr = next) {
         struct vm_area_struct *vma = vma_lookup(mm, addr);
-        struct migrate_vma args = {
-            .vma = vma, .src = src, .dst = dst, .start = addr,
-            .pgmap_owner = m->dmirror->mdevice, .flags = m->flags,
-            .sim_notify_without_owner = m->dmirror->mdevice->history_migrate_before_5_9,
-        };
 
-        if (!vma || !(vma->vm_flags & VM_READ))
-            return -EINVAL;
+        if (!vma || !(vma->vm_flags & VM_READ)) {
+            ret = -EINVAL;
+            break;
+        }
         next = addr + DMIRROR_MIGRATE_CHUNK * PAGE_SIZE;
         next = next < end ? next : end;
-        args.end = next = next < vma->vm_end ? next : vma->vm_end;
-        ret = migrate_vma_setup(&args);
-        if (ret)
-            break;
-        int r = m->copy(m->dmirror, &args);
-
-        if (r)
-            copied = r;
-        migrate_vma_pages(&args);
-        if (m->map)
-            m->map(m->dmirror, &args);
-        for (unsigned long i = 0; i < args.npages; i++)
-            if ((src[i] & MIGRATE_PFN_VALID) && (src[i] & MIGRATE_PFN_MIGRATE))
-                m->moved++;
-        migrate_vma_finalize(&args);
+        next = next < vma->vm_end ? next : vma->vm_end;
+        ret = dmirror_migrate_chunk(m, vma, addr, next);
     }
-    return ret ? ret : copied;
+    mmap_read_unlock(mm);
+    mmput(mm);
+    return ret ? ret : m->copy_error;
 }
-#line 1108 "chapters/08-migration.nw"
+#line 1134 "chapters/08-migration.nw"
 static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *args)
 {
     for (unsigned long i = 0; i < args->npages; i++)
@@ -122,17 +137,10 @@ static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *a
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
-    struct mm_struct *mm = dmirror->notifier.mm;
     struct dmirror_migration m = { dmirror, MIGRATE_VMA_SELECT_SYSTEM,
-                                   dmirror_copy_to_device, dmirror_map_moved, 0 };
-    int ret;
+                                   dmirror_copy_to_device, dmirror_map_moved, 0, 0 };
+    int ret = dmirror_migrate_range(&m, start, end);
 
-    if (!mmget_not_zero(mm))
-        return -EINVAL;
-    mmap_read_lock(mm);
-    ret = dmirror_migrate_range(&m, start, end);
-    mmap_read_unlock(mm);
-    mmput(mm);
     if (ret)
         return ret;
     pthread_mutex_lock(&dmirror->mutex);
@@ -142,7 +150,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
         sim_trace_event("read-back: %d after %lu pages", ret, (unsigned long)cmd->cpages);
     return ret;
 }
-#line 1172 "chapters/08-migration.nw"
+#line 1191 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
                                          struct dmirror_device *mdevice)
 {
@@ -171,25 +179,18 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1232 "chapters/08-migration.nw"
+#line 1251 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
-    struct mm_struct *mm = dmirror->notifier.mm;
     struct dmirror_migration m = { dmirror, MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-                                   dmirror_copy_to_ram, NULL, 0 };
-    int ret;
+                                   dmirror_copy_to_ram, NULL, 0, 0 };
+    int ret = dmirror_migrate_range(&m, start, end);
 
-    if (!mmget_not_zero(mm))
-        return -EINVAL;
-    mmap_read_lock(mm);
-    ret = dmirror_migrate_range(&m, start, end);
-    mmap_read_unlock(mm);
-    mmput(mm);
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1260 "chapters/08-migration.nw"
+#line 1272 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -208,7 +209,7 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1294 "chapters/08-migration.nw"
+#line 1306 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum cfac5abee334): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum fba9d6402103): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -179,7 +179,7 @@ struct page *alloc_page(void)
     return page;
 }
 
-#line 1210 "chapters/08-migration.nw"
+#line 1229 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void)
 {
     struct page *page;

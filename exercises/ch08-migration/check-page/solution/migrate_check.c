@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum cb1ffa2d457d): edit the chapter, not this file. */
-#line 1468 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 80f77fa99779): edit the chapter, not this file. */
+#line 1480 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 673 "chapters/08-migration.nw"
