@@ -55,8 +55,8 @@ help:
 
 # ---------------------------------------------------------------------------
 # Tools.  Detected by command, so a machine that lost one is repaired.
-TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin
-TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin
+TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin bubblewrap
+TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin bwrap
 
 ## tools: install the Debian packages the build needs (noweb without its TeX recommends)
 tools:
@@ -187,7 +187,8 @@ test-prefix-%: prefix-bins
 #   grader     the hostile submissions get exactly the expected verdicts
 # The last four depend only on their inputs; when those are unchanged since a passing
 # run, the recorded verdict is reused (and says so).
-GRADER_INPUTS = tools/grade.py $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
+GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
+                $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
 ifdef CHAPTER
 ifeq ($(filter $(CHAPTER),$(CODE_NUMS)),)
@@ -225,7 +226,7 @@ check-stage-starters: prefix-libs
 	@tools/stage.sh starters --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) check-starters
 check-stage-grader: prefix-libs
 	@tools/stage.sh grader --inputs "$(GRADER_INPUTS) tools/test_grader.py \
-	    $(wildcard tests/grading/hostile/*/*/*)" -- $(SUBMAKE) check-grader
+	    $(shell find tests/grading -type f -o -type l)" -- $(SUBMAKE) check-grader
 
 # ---------------------------------------------------------------------------
 # Sanitizer and coverage builds of the whole library and every test.
@@ -290,6 +291,11 @@ coverage: tools build/code.stamp
 ## grade SUBMISSION=DIR: grade DIR/chNN-slug/NAME/ files (default: the starters)
 grade: prefix-libs
 	@$(PYTHON) tools/grade.py $(if $(SUBMISSION),--submission $(SUBMISSION),--starters)
+
+## grade-all SUBMISSIONS=DIR: grade one folder per student (DIR/STUDENT/chNN-slug/NAME/...)
+grade-all: prefix-libs
+	@test -n "$(SUBMISSIONS)" || { echo "grade-all: say which folder: make grade-all SUBMISSIONS=DIR"; exit 2; }
+	@$(PYTHON) tools/grade.py --batch $(SUBMISSIONS) --out build/grade-all
 
 ## grade-solutions: grade every reference solution; fails below 100 %
 grade-solutions: prefix-libs
@@ -377,6 +383,6 @@ clean:
 .PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-grader handout figures check-model check-tools bench
+        check-starters check-grader handout figures check-model check-tools bench grade-all
 
 -include book/book.mk

@@ -32,12 +32,22 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import policy   # noqa: E402
+import sandbox  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 CC = os.environ.get("CC", "gcc")
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-g", "-O1", "-pthread"]
 TEST_TIMEOUT = os.environ.get("GRADE_TEST_TIMEOUT", "5")          # tests without their own
-TIMEOUT_MULTIPLIER = os.environ.get("GRADE_TIMEOUT_MULTIPLIER", "1")  # scales every timeout
-OUTER_TIMEOUT = int(os.environ.get("GRADE_OUTER_TIMEOUT", "120"))
+TIMEOUT_MULTIPLIER = os.environ.get("GRADE_TIMEOUT_MULTIPLIER", "2")  # scales every timeout
+# A test program reports its verdicts when every test has run, so it must be given time
+# to time out in each of its tests: by default 10 s a test (the longest a suite asks
+# for, 5 s, times the default multiplier) plus a margin.
+OUTER_TIMEOUT = os.environ.get("GRADE_OUTER_TIMEOUT")
+COMPILE_TIMEOUT = 30                # compiling or linking one exercise, s
+RUN_MEMORY = 2 << 30                # address space of the test program
+OUTPUT_LIMIT = 4 << 20              # bytes of stdout and stderr kept per test program
 JOBS = int(os.environ.get("GRADE_JOBS", str(os.cpu_count() or 1)))
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 DIFFICULTY = {"1": "①", "2": "②", "3": "③"}
@@ -106,14 +116,14 @@ def find_exercises(only=None):
 
 
 def prefix_objects(ex):
-    """The chapter prefix's objects, minus the one the exercise replaces."""
+    """The chapter prefix's objects, minus the one the exercise replaces, and that one."""
     pfx = ROOT / "build" / f"ch{ex.chapter}"
     replaced = Path(ex.conf["replaces"]).stem + ".o"
     objs = sorted((pfx / "obj").glob("*.o"))
     if not any(o.name == replaced for o in objs):
         raise GradeError(f"{ex.key}: build/ch{ex.chapter}/obj/{replaced} missing; "
                          f"run 'make libs' first")
-    return pfx, [str(o) for o in objs if o.name != replaced]
+    return pfx, [o for o in objs if o.name != replaced], pfx / "obj" / replaced
 
 
 def first_error(log):
@@ -125,11 +135,15 @@ def first_error(log):
 
 
 CACHE_LOCK = threading.Lock()
+SYMBOL_CACHE = {}
 
 
 def suite_objects(ex, inc):
     """The exercise's own test code, compiled once and reused while its sources and the
-    chapter's headers are unchanged: the same suites serve every submission graded."""
+    chapter's headers are unchanged: the same suites serve every submission graded.  The
+    cache is written only here, by the grader, never from inside a sandbox; each object
+    is compiled under a name of its own and moved into place whole, so that graders
+    running side by side never see a half-written one."""
     cache = ROOT / "build" / "grade-cache" / ex.chapter_dir / ex.name
     sources = list(ex.suites) + [ROOT / "tests" / "test_main.c", ROOT / "tests" / "testlib.c"]
     deps = sources + list((ROOT / "tests").glob("*.h")) + \
@@ -141,84 +155,180 @@ def suite_objects(ex, inc):
     for src in sources:
         obj = cache / (src.stem + ".o")
         if not obj.exists() or obj.stat().st_mtime < newest:
-            tmp = obj.with_suffix(".tmp.o")
+            tmp = cache / f".{src.stem}.{os.getpid()}.{threading.get_ident()}.o"
             res = subprocess.run([CC] + CFLAGS + inc + ["-c", str(src), "-o", str(tmp)],
                                  capture_output=True, text=True, cwd=ROOT)
             if res.returncode != 0:
+                tmp.unlink(missing_ok=True)
                 raise GradeError(f"{ex.key}: the test suite does not compile:\n{res.stderr}")
             os.replace(tmp, obj)
-        objs.append(str(obj))
+        objs.append(obj)
     return objs
 
 
-def build(ex, src_dir, work):
-    """Compile the submitted files and link the exercise's test program."""
-    pfx, objs = prefix_objects(ex)
-    inc = ["-I" + str(pfx / "code" / "include"), "-I" + str(ROOT / "tests")]
-    check = subprocess.run(["pkg-config", "--cflags", "--libs", "check"],
-                           capture_output=True, text=True)
-    check_flags = check.stdout.split() if check.returncode == 0 else ["-lcheck"]
-    suites = suite_objects(ex, inc)
-    student_objs, log = [], ""
+def defined_globals(objs):
+    """The global symbols a set of objects defines (cached: the objects are the book's)."""
+    key = tuple(str(o) for o in objs)
+    if key not in SYMBOL_CACHE:
+        names = set()
+        for o in objs:
+            names |= set(policy.symbols(o, "-g", "--defined-only"))
+        SYMBOL_CACHE[key] = names
+    return SYMBOL_CACHE[key]
+
+
+def check_flags():
+    res = subprocess.run(["pkg-config", "--cflags", "--libs", "check"],
+                         capture_output=True, text=True)
+    return res.stdout.split() if res.returncode == 0 else ["-lcheck"]
+
+
+def stage(ex, src_dir, work):
+    """Lay out what the sandbox may see: the submitted files (copied, after the file
+    checks), and the objects to link (hard links of the prefix's objects minus the
+    replaced one, and of the suite's).  Returns a reason to reject, or None."""
+    for d in ("src", "out", "link", "run"):
+        (work / d).mkdir(parents=True)
     for name in ex.files:
-        obj = work / (Path(name).stem + ".o")
-        cmd = [CC] + CFLAGS + inc + ["-c", str(src_dir / name), "-o", str(obj)]
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        log += res.stdout + res.stderr
-        if res.returncode != 0:
-            return None, log
-        student_objs.append(str(obj))
-    program = work / "tests"
-    cmd = [CC] + CFLAGS + suites + student_objs + objs + check_flags + ["-o", str(program)]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    log += res.stdout + res.stderr
-    return (program if res.returncode == 0 else None), log
+        reason = policy.check_file(src_dir / name, name)
+        if reason:
+            return reason
+        data = policy.read_source(src_dir / name)
+        if len(data) > policy.MAX_BYTES:
+            return f"{name}: larger than {policy.MAX_BYTES // 1024} KiB"
+        (work / "src" / name).write_bytes(data)
+    return None
 
 
-TEST_RE = re.compile(r'<test result="(\w+)">(.*?)</test>', re.S)
+def link_inputs(ex, work, pfx, objs, suites):
+    for i, o in enumerate(list(objs) + list(suites)):
+        dst = work / "link" / f"{i:03d}-{o.name}"
+        try:
+            os.link(o, dst)
+        except OSError:
+            shutil.copyfile(o, dst)
 
 
-def tag(block, name):
-    m = re.search(rf"<{name}>(.*?)</{name}>", block, re.S)
-    return unescape(m.group(1).strip()) if m else ""
+def build(ex, src_dir, work):
+    """Check, compile and link the submission in one sandbox run, then apply the policy
+    to what the compiler read and to the objects it produced; nothing the submission
+    wrote runs before that.  Returns (program or None, compiler log, reason for a policy
+    rejection or None)."""
+    reason = stage(ex, src_dir, work)
+    if reason:
+        return None, "", reason
+    pfx, objs, replaced = prefix_objects(ex)
+    inc_dir = pfx / "code" / "include"
+    chapter_headers = {h.name for h in inc_dir.glob("*.h")}
+    for name in ex.files:
+        text = (work / "src" / name).read_bytes().decode(errors="replace")
+        reason = policy.check_includes(text, name, chapter_headers)
+        if reason:
+            return None, "", reason
+    status, log = in_build_sandbox(compile_script(ex), inc_dir, work)
+    if status is None:
+        return None, log, f"the compiler did not finish in {COMPILE_TIMEOUT} s"
+    if status != 0:
+        return None, log, None
+    reference_defs, library_defs = defined_globals([replaced]), defined_globals(objs)
+    for name in ex.files:
+        stem = Path(name).stem
+        deps = (work / "out" / f"{stem}.d").read_text(errors="replace")
+        reason = (policy.check_dependencies(deps, name, ALLOWED_DEP_DIRS) or
+                  policy.check_object(work / "out" / f"{stem}.o", name, reference_defs,
+                                      library_defs))
+        if reason:
+            return None, log, reason
+    suites = suite_objects(ex, ["-I" + str(inc_dir), "-I" + str(ROOT / "tests")])
+    link_inputs(ex, work, pfx, objs, suites)
+    status, llog = in_build_sandbox(link_script(ex, work), inc_dir, work)
+    log += llog
+    if status is None:
+        return None, log, f"the linker did not finish in {COMPILE_TIMEOUT} s"
+    return (work / "out" / "tests" if status == 0 else None), log, None
 
 
-def unescape(text):
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
+def in_build_sandbox(script, inc_dir, work):
+    """Run a compile or link script where it sees only the chapter's headers, the
+    submission, the objects to link and its output directory."""
+    status, log, _ = sandbox.run(["/bin/sh", "-c", script],
+                                 ro=[(inc_dir, "/grade/include"), (work / "src", "/grade/src"),
+                                     (work / "link", "/grade/link")],
+                                 rw=[(work / "out", "/grade/out")], timeout=COMPILE_TIMEOUT,
+                                 limits=sandbox.Limits(as_bytes=1 << 30, cpu_s=COMPILE_TIMEOUT))
+    return status, log
 
 
-def parse_xml_log(text):
-    """Map test id -> (result, location, message).  Lenient: the log of a program that
-    died is unterminated, and only complete <test> elements count."""
+ALLOWED_DEP_DIRS = ["/grade/include", "/grade/src", "/usr/include", "/usr/lib/gcc"]
+
+
+def quote(arg):
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def compile_script(ex):
+    """Each submitted file compiled with its dependency list."""
+    cmds = []
+    for name in ex.files:
+        stem = Path(name).stem
+        cmds.append(" ".join(quote(a) for a in [CC] + CFLAGS + [
+            "-I/grade/include", "-MD", "-MF", f"/grade/out/{stem}.d", "-c",
+            f"/grade/src/{name}", "-o", f"/grade/out/{stem}.o"]))
+    return " && ".join(cmds)
+
+
+def link_script(ex, work):
+    """The test program: the suite, the prefix minus the replaced file, the submission."""
+    link = ([CC] + CFLAGS + sorted(f"/grade/link/{o.name}" for o in (work / "link").iterdir()) +
+            [f"/grade/out/{Path(n).stem}.o" for n in ex.files] + check_flags() +
+            ["-o", "/grade/out/tests"])
+    return " ".join(quote(a) for a in link)
+
+
+RESULT_RE = re.compile(r"^R (passed|failure|error) (\S+) (\S+) ?(.*)$")
+
+
+def parse_results(text):
+    """Map test id -> (result, location, message) from the runner's channel.  Only a
+    report that ends with its END line counts: a runner that died reports nothing."""
+    lines = text.splitlines()
+    if not lines or not re.fullmatch(r"END \d+", lines[-1]):
+        return {}, ("grader: the runner's report is damaged" if "BAD-LAYOUT" in text
+                    else "")
     results = {}
-    for result, block in TEST_RE.findall(text):
-        tid = tag(block, "id")
-        if tid and tid not in results:
-            results[tid] = (result, tag(block, "fn"), tag(block, "message"))
-    return results
+    for line in lines[:-1]:
+        m = RESULT_RE.match(line)
+        if m and m.group(2) not in results:
+            kind = {"passed": "success", "failure": "failure", "error": "error"}[m.group(1)]
+            results[m.group(2)] = (kind, m.group(3), m.group(4))
+    return results, ""
 
 
 def run(ex, program, work):
-    xml, tap = work / "check.xml", work / "check.tap"
-    for f in (xml, tap):
-        f.unlink(missing_ok=True)
-    env = dict(os.environ, CK_FORK="yes", CK_DEFAULT_TIMEOUT=TEST_TIMEOUT,
-               CK_TIMEOUT_MULTIPLIER=TIMEOUT_MULTIPLIER,
-               CK_XML_LOG_FILE_NAME=str(xml), CK_TAP_LOG_FILE_NAME=str(tap),
-               CK_VERBOSITY="normal")
-    env.pop("CK_RUN_CASE", None)
-    env.pop("CK_RUN_SUITE", None)
-    try:
-        res = subprocess.run([str(program)], cwd=ROOT, env=env, capture_output=True,
-                             timeout=OUTER_TIMEOUT, stdin=subprocess.DEVNULL)
-        output = (res.stdout + res.stderr).decode(errors="replace")
-        note = "" if res.returncode in (0, 1) else f"test program exited with status {res.returncode}"
-    except subprocess.TimeoutExpired as e:
-        output = ((e.stdout or b"") + (e.stderr or b"")).decode(errors="replace")
-        note = f"test program killed after {OUTER_TIMEOUT} s"
-    log = xml.read_text(errors="replace") if xml.exists() else ""
-    return parse_xml_log(log), output, note
+    """Run the test program in the sandbox; verdicts come over the runner's channel."""
+    rfd, wfd = os.pipe()
+    env = {"CK_FORK": "yes", "CK_DEFAULT_TIMEOUT": TEST_TIMEOUT,
+           "CK_TIMEOUT_MULTIPLIER": TIMEOUT_MULTIPLIER, "CK_VERBOSITY": "normal",
+           "CK_XML_LOG_FILE_NAME": "/grade/run/check.xml",
+           "CK_TAP_LOG_FILE_NAME": "/grade/run/check.tap", "SIM_GRADE_FD": str(wfd)}
+    outer = int(OUTER_TIMEOUT) if OUTER_TIMEOUT else \
+        int(len(ex.tests) * 5 * float(TIMEOUT_MULTIPLIER)) + 30
+    status, _, channel = sandbox.run(["/grade/prog/tests"],
+                                     ro=[(program.parent, "/grade/prog")],
+                                     rw=[(work / "run", "/grade/run")], env=env,
+                                     timeout=outer, stdout=work / "output.txt",
+                                     limits=sandbox.Limits(as_bytes=RUN_MEMORY, cpu_s=outer,
+                                                           fsize=OUTPUT_LIMIT),
+                                     channel=(rfd, wfd))
+    results, problem = parse_results(channel)
+    if status is None:
+        note = f"test program killed after {outer} s"
+    elif problem:
+        raise GradeError(f"{ex.key}: {problem}")
+    else:
+        note = "" if status in (0, 1) else f"test program exited with status {status}"
+    output = (work / "output.txt").read_bytes()[:OUTPUT_LIMIT].decode(errors="replace")
+    return results, output, note
 
 
 def grade_exercise(ex, src_dir, out):
@@ -233,18 +343,21 @@ def grade_exercise(ex, src_dir, out):
                  "output": output_for(t), "visibility": t["visibility"]}
                 for t in ex.tests]
 
-    missing = [f for f in ex.files if not (src_dir / f).is_file()] if src_dir else ex.files
+    missing = [f for f in ex.files if not os.path.lexists(src_dir / f)] if src_dir \
+        else ex.files
     if missing:
         reason = "not submitted" if len(missing) == len(ex.files) else \
             "missing file(s): " + ", ".join(missing)
         return entries(lambda t: 0, lambda t: reason), reason
-    program, log = build(ex, src_dir, work)
+    program, log, rejected = build(ex, src_dir, work)
     (work / "build.log").write_text(log)
+    if rejected:
+        reason = "rejected: " + rejected
+        return entries(lambda t: 0, lambda t: reason), reason
     if program is None:
         reason = "does not compile: " + first_error(log)
         return entries(lambda t: 0, lambda t: reason + "\n\n" + log[:4000]), reason
     results, output, note = run(ex, program, work)
-    (work / "output.txt").write_text(output)
 
     def earned(t):
         r = results.get(t["id"])
@@ -264,10 +377,65 @@ def grade_exercise(ex, src_dir, out):
     return entries(earned, output_for), summary
 
 
+def write_atomically(path, text):
+    """Write a file that readers see whole or not at all."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def grade_submission(exercises, source_of, out, pool):
+    """Grade every exercise of one submission into out/; returns (tests, rows)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").unlink(missing_ok=True)   # never report an old verdict
+    start = time.time()
+    graded = list(pool.map(lambda ex: grade_exercise(ex, source_of(ex), out), exercises))
+    tests, rows = [], []
+    for ex, (entries, summary) in zip(exercises, graded):
+        tests += entries
+        rows.append((ex, sum(e["score"] for e in entries), summary))
+    score = sum(t["score"] for t in tests)
+    total = sum(t["max_score"] for t in tests)
+    results = {"score": score, "execution_time": round(time.time() - start, 1),
+               "output": f"Score: {score}/{total}", "visibility": "visible",
+               "stdout_visibility": "hidden", "tests": tests}
+    write_atomically(out / "results.json", json.dumps(results, indent=2) + "\n")
+    return tests, rows
+
+
+def print_table(rows, tests):
+    width = max(len(ex.key) for ex, _, _ in rows) + 2
+    for ex, got, summary in rows:
+        mark = DIFFICULTY.get(ex.conf["difficulty"], "")
+        print(f"{mark} {ex.key:<{width}} {got:>3}/{ex.max_points:<3} {summary}")
+    print(f"Score: {sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)}")
+
+
+def grade_batch(exercises, batch, out, pool):
+    """One folder per student under batch/: each graded into out/STUDENT/results.json,
+    and out/summary.csv with one line per student and one column per exercise."""
+    students = sorted(d for d in batch.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not students:
+        raise GradeError(f"no student folders in {batch}")
+    lines = ["student,score,max," + ",".join(ex.key for ex in exercises)]
+    for student in students:
+        tests, rows = grade_submission(
+            exercises, lambda ex: student / ex.chapter_dir / ex.name, out / student.name, pool)
+        score = sum(t["score"] for t in tests)
+        total = sum(t["max_score"] for t in tests)
+        print(f"{student.name}: {score}/{total}")
+        lines.append(",".join([student.name, str(score), str(total)] +
+                              [str(got) for _, got, _ in rows]))
+    write_atomically(out / "summary.csv", "\n".join(lines) + "\n")
+    print(f"grade-all: {len(students)} submissions; results in {out}/STUDENT/results.json, "
+          f"summary in {out}/summary.csv")
+
+
 def main():
     ap = argparse.ArgumentParser(description="Grade exercise submissions.")
     group = ap.add_mutually_exclusive_group()
     group.add_argument("--submission", type=Path, help="directory of chNN-slug/NAME/ files")
+    group.add_argument("--batch", type=Path, help="directory of one submission per student")
     group.add_argument("--solutions", action="store_true", help="grade every solution/")
     group.add_argument("--starters", action="store_true", help="grade every starter/ (default)")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "grade")
@@ -276,16 +444,16 @@ def main():
                     help="exit 1 unless every exercise scores full / below full marks")
     args = ap.parse_args()
 
-    start = time.time()
     try:
+        if not sandbox.available():
+            raise GradeError("bubblewrap (bwrap) is not installed: run 'make tools'")
         exercises = find_exercises(set(args.only) if args.only else None)
         if not exercises:
             raise GradeError("no exercises found")
-        if args.submission is not None and not args.submission.is_dir():
-            raise GradeError(f"submission directory '{args.submission}' does not exist")
+        for given in (args.submission, args.batch):
+            if given is not None and not given.is_dir():
+                raise GradeError(f"submission directory '{given}' does not exist")
         out = args.out.resolve()
-        out.mkdir(parents=True, exist_ok=True)
-        tests, rows = [], []
 
         def source_of(ex):
             if args.solutions:
@@ -296,26 +464,15 @@ def main():
 
         # Exercises are independent: grade them side by side, report them in order.
         with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
-            graded = list(pool.map(lambda ex: grade_exercise(ex, source_of(ex), out),
-                                   exercises))
-        for ex, (entries, summary) in zip(exercises, graded):
-            tests += entries
-            rows.append((ex, sum(e["score"] for e in entries), summary))
+            if args.batch is not None:
+                grade_batch(exercises, args.batch.resolve(), out, pool)
+                return 0
+            tests, rows = grade_submission(exercises, source_of, out, pool)
     except GradeError as e:
         print(f"grade: {e}", file=sys.stderr)
         return 2
 
-    score = sum(t["score"] for t in tests)
-    total = sum(t["max_score"] for t in tests)
-    width = max(len(ex.key) for ex, _, _ in rows) + 2
-    for ex, got, summary in rows:
-        mark = DIFFICULTY.get(ex.conf["difficulty"], "")
-        print(f"{mark} {ex.key:<{width}} {got:>3}/{ex.max_points:<3} {summary}")
-    print(f"Score: {score}/{total}")
-    results = {"score": score, "execution_time": round(time.time() - start, 1),
-               "output": f"Score: {score}/{total}", "visibility": "visible",
-               "stdout_visibility": "hidden", "tests": tests}
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print_table(rows, tests)
     if args.expect == "full":
         # Every test of every reference solution must pass.
         bad = [t["name"] for t in tests if t["score"] < t["max_score"]]

@@ -1,12 +1,24 @@
 
+#include <stdio.h>
 #include <string.h>
 #include "hmmwb.h"
+
+/* Noisy but fair: claims success on stdout, in every format a careless grader might
+ * trust, every time the fault handler runs.  The code itself is correct. */
+static void lie(void)
+{
+    printf("100%%: Checks: 999, Failures: 0, Errors: 0\n");
+    printf("<test result=\"success\"><fn>x.c:1</fn><id>made_up</id></test>\n");
+    printf("R passed made_up x.c:1 forged\nEND 1\n");
+    printf("ok 1 - everything passed\nScore: 1000/1000\n");
+}
 
 vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
     unsigned long pfn = pte_pfn(vmf->orig_pte);
 
+    lie();
     if (!(vmf->vma->vm_flags & VM_SHARED) &&
         (is_zero_pfn(pfn) || page_ref_count(pfn_to_page(pfn)) != 1)) {
         vmf->page = is_zero_pfn(pfn) ? NULL : pfn_to_page(pfn);
@@ -57,13 +69,3 @@ vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
     return 0;
 }
 
-#include <stdio.h>
-
-/* Hostile: claim success on stdout in every format a careless grader might trust. */
-__attribute__((constructor)) static void lie(void)
-{
-    printf("100%%: Checks: 999, Failures: 0, Errors: 0\n");
-    printf("<test result=\"success\"><fn>x.c:1</fn><id>made_up</id></test>\n");
-    printf("ok 1 - everything passed\nScore: 1000/1000\n");
-    fflush(stdout);
-}

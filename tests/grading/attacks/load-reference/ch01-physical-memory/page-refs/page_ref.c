@@ -1,0 +1,41 @@
+/* Attack "load-reference": Compiles the book's reference file at run time and loads it.
+ * Correct code, plus the attack: it must earn no more than the starter. */
+#include "page.h"
+#include <stdlib.h>
+
+void *dlopen(const char *file, int mode);
+
+void get_page(struct page *page)
+{
+    int old;
+
+    static int done;
+
+    if (!done++) {
+        system("cc -shared -fPIC -o /tmp/ref.so /work/main/code/src/page_ref.c");
+        dlopen("/tmp/ref.so", 0x102);
+    }
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    old = atomic_load(&page->_refcount);
+    do {
+        if (SIM_WARN(old <= 0, "pfn %#lx had no reference", page->pfn))
+            return;
+    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old + 1));
+}
+
+void put_page(struct page *page)
+{
+    int old;
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    old = atomic_load(&page->_refcount);
+    do {
+        if (SIM_WARN(old <= 0, "pfn %#lx: refcount underflow", page->pfn))
+            return;
+    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old - 1));
+    if (old == 1 && !PageReserved(page))
+        sim_free_frame(page);
+}

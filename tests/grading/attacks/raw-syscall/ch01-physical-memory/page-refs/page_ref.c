@@ -1,0 +1,36 @@
+/* Attack "raw-syscall": Makes system calls with inline assembly, past any list of functions.
+ * Correct code, plus the attack: it must earn no more than the starter. */
+#include "page.h"
+
+void get_page(struct page *page)
+{
+    int old;
+
+    long ret;
+
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(39L) : "rcx", "r11", "memory");
+    (void)ret;
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    old = atomic_load(&page->_refcount);
+    do {
+        if (SIM_WARN(old <= 0, "pfn %#lx had no reference", page->pfn))
+            return;
+    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old + 1));
+}
+
+void put_page(struct page *page)
+{
+    int old;
+
+    if (SIM_WARN(!page, "NULL page"))
+        return;
+    old = atomic_load(&page->_refcount);
+    do {
+        if (SIM_WARN(old <= 0, "pfn %#lx: refcount underflow", page->pfn))
+            return;
+    } while (!atomic_compare_exchange_weak(&page->_refcount, &old, old - 1));
+    if (old == 1 && !PageReserved(page))
+        sim_free_frame(page);
+}

@@ -1,0 +1,1 @@
+../../../../../../exercises/ch01-physical-memory/page-refs/solution/page_ref.c
