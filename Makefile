@@ -201,9 +201,16 @@ check: tools build/code.stamp
 else
 check: tools
 	@rm -rf build/check/run
-	@for stage in sync build $(foreach n,$(CODE_NUMS),ch$(n)) book tools model solutions starters grader; do \
+	@for stage in sync build $(foreach n,$(CODE_NUMS),ch$(n)) book; do \
 	    STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage || echo "1 1" >build/check/run/$$stage; \
 	done
+	@# The last stages are independent of each other and mostly wait (on timeouts, on
+	@# sandboxes): run them side by side, print their lines in order.
+	@for stage in tools model solutions starters grader; do \
+	    { STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage >build/check/$$stage.line 2>&1 \
+	      || echo "1 1" >build/check/run/$$stage; } & \
+	done; wait; \
+	for stage in tools model solutions starters grader; do cat build/check/$$stage.line; done
 	@tools/verdict.sh build/check/run
 endif
 
