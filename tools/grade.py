@@ -45,6 +45,7 @@ TIMEOUT_MULTIPLIER = os.environ.get("GRADE_TIMEOUT_MULTIPLIER", "2")  # scales e
 # to time out in each of its tests: by default 10 s a test (the longest a suite asks
 # for, 5 s, times the default multiplier) plus a margin.
 OUTER_TIMEOUT = os.environ.get("GRADE_OUTER_TIMEOUT")
+CACHE_DIR = Path(os.environ.get("GRADE_CACHE", ROOT / "build" / "grade-cache"))
 COMPILE_TIMEOUT = 30                # compiling or linking one exercise, s
 RUN_MEMORY = 2 << 30                # address space of the test program
 OUTPUT_LIMIT = 4 << 20              # bytes of stdout and stderr kept per test program
@@ -144,7 +145,7 @@ def suite_objects(ex, inc):
     cache is written only here, by the grader, never from inside a sandbox; each object
     is compiled under a name of its own and moved into place whole, so that graders
     running side by side never see a half-written one."""
-    cache = ROOT / "build" / "grade-cache" / ex.chapter_dir / ex.name
+    cache = CACHE_DIR / ex.chapter_dir / ex.name
     sources = list(ex.suites) + [ROOT / "tests" / "test_main.c", ROOT / "tests" / "testlib.c"]
     deps = sources + list((ROOT / "tests").glob("*.h")) + \
         list((ROOT / "build" / f"ch{ex.chapter}" / "code" / "include").glob("*.h"))

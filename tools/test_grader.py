@@ -68,11 +68,15 @@ def by_key(results):
     return tests
 
 
+ATTACK_CACHE = ROOT / "build" / "grade-cache-attacks"
+
+
 def fingerprint():
     """What a submission must never change: the tools, the exercises, the chapters'
-    libraries and the grader's cache of suite objects."""
+    libraries and the cache of suite objects the attacks are graded with (a cache of
+    their own, so that graders running alongside do not change it either)."""
     h = hashlib.sha256()
-    for top in ("tools", "exercises", "tests/grading", "build/grade-cache"):
+    for top in ("tools", "exercises", "tests/grading", ATTACK_CACHE.relative_to(ROOT)):
         for p in sorted((ROOT / top).rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(str(p.relative_to(ROOT)).encode())
@@ -136,9 +140,12 @@ def check_hostile():
 
 
 def check_attacks(starter_score):
-    before = fingerprint()
+    cache = {"GRADE_CACHE": str(ATTACK_CACHE)}
     out = ROOT / "build" / "grade-attacks"
-    res = grade("--batch", str(GRADING / "attacks"), "--only", TARGET, "--out", str(out))
+    grade("--starters", "--only", TARGET, "--out", str(out / "warm"), env_extra=cache)
+    before = fingerprint()
+    res = grade("--batch", str(GRADING / "attacks"), "--only", TARGET, "--out", str(out),
+                env_extra=cache)
     expect(res.returncode == 0, f"batch grading exited {res.returncode}: {res.stderr.strip()}")
     for attack in sorted(d.name for d in (GRADING / "attacks").iterdir() if d.is_dir()):
         path = out / attack / "results.json"
@@ -159,7 +166,7 @@ def check_attacks(starter_score):
     expect(fingerprint() == before, "grading the attacks changed the tools, the exercises "
                                     "or the grader's cache")
     # The next submission is graded exactly as before.
-    res = grade("--solutions", "--only", TARGET, "--out", str(out / "next"))
+    res = grade("--solutions", "--only", TARGET, "--out", str(out / "next"), env_extra=cache)
     r = results_of(out / "next" / "results.json")
     expect(r["score"] == sum(points_of(TARGET).values()),
            f"after the attacks, the solution scored {r['score']}")
