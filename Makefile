@@ -185,8 +185,10 @@ test-prefix-%: prefix-bins
 #   solutions  every reference solution scores full marks
 #   starters   every starter fails at least one test
 #   grader     the hostile submissions get exactly the expected verdicts
+#   autograder the Gradescope zip unpacks, sets up and grades four submissions exactly
 # The last four depend only on their inputs; when those are unchanged since a passing
 # run, the recorded verdict is reused (and says so).
+PARALLEL_STAGES := tools model solutions starters grader autograder
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
@@ -206,11 +208,11 @@ check: tools
 	done
 	@# The last stages are independent of each other and mostly wait (on timeouts, on
 	@# sandboxes): run them side by side, print their lines in order.
-	@for stage in tools model solutions starters grader; do \
+	@for stage in $(PARALLEL_STAGES); do \
 	    { STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage >build/check/$$stage.line 2>&1 \
 	      || echo "1 1" >build/check/run/$$stage; } & \
 	done; wait; \
-	for stage in tools model solutions starters grader; do cat build/check/$$stage.line; done
+	for stage in $(PARALLEL_STAGES); do cat build/check/$$stage.line; done
 	@tools/verdict.sh build/check/run
 endif
 
@@ -231,6 +233,10 @@ check-stage-solutions: prefix-libs
 	@tools/stage.sh solutions --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) grade-solutions
 check-stage-starters: prefix-libs
 	@tools/stage.sh starters --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) check-starters
+check-stage-autograder:
+	@tools/stage.sh autograder --inputs "$(GRADER_INPUTS) tools/autograder.py \
+	    tools/test_autograder.py Makefile $(wildcard tests/grading/attacks/libc-override/*/*/*) \
+	    $(CHAPTERS) tools/tangle.py" -- $(SUBMAKE) check-autograder
 check-stage-grader: prefix-libs
 	@tools/stage.sh grader --inputs "$(GRADER_INPUTS) tools/test_grader.py \
 	    $(shell find tests/grading -type f -o -type l)" -- $(SUBMAKE) check-grader
@@ -298,6 +304,18 @@ coverage: tools build/code.stamp
 ## grade SUBMISSION=DIR: grade DIR/chNN-slug/NAME/ files (default: the starters)
 grade: prefix-libs
 	@$(PYTHON) tools/grade.py $(if $(SUBMISSION),--submission $(SUBMISSION),--starters)
+
+# The chapter libraries a grader needs, and only those: `make grade-libs PREFIXES="01 04"`.
+grade-libs: build/code.stamp
+	@$(SUBMAKE) -j$(JOBS) $(foreach n,$(or $(PREFIXES),$(CODE_NUMS)),build/ch$(n)/libhmmwb.a)
+
+## autograder [ASSIGNMENT="chNN-slug/NAME ..."]: build/autograder.zip for Gradescope (default: every exercise)
+autograder:
+	@$(PYTHON) tools/autograder.py build $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+## check-autograder: unpack the autograder in a scratch root and grade four submissions with it
+check-autograder:
+	@$(PYTHON) tools/test_autograder.py
 
 ## grade-all SUBMISSIONS=DIR: grade one folder per student (DIR/STUDENT/chNN-slug/NAME/...)
 grade-all: prefix-libs
@@ -390,6 +408,7 @@ clean:
 .PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-grader handout figures check-model check-tools bench grade-all
+        check-starters check-grader handout figures check-model check-tools bench grade-all \
+        grade-libs autograder check-autograder
 
 -include book/book.mk
