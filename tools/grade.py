@@ -446,8 +446,9 @@ def main():
     args = ap.parse_args()
 
     try:
-        if not sandbox.available():
-            raise GradeError("bubblewrap (bwrap) is not installed: run 'make tools'")
+        problem = sandbox.available()
+        if problem:
+            raise GradeError(problem)
         exercises = find_exercises(set(args.only) if args.only else None)
         if not exercises:
             raise GradeError("no exercises found")

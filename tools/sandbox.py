@@ -33,7 +33,14 @@ class Limits:
 
 
 def available():
-    return os.path.exists(BWRAP)
+    """None when sandboxes can be started here, else the reason they cannot (bwrap is
+    missing, or the machine forbids the namespaces it needs, as some containers do)."""
+    if not os.path.exists(BWRAP):
+        return "bubblewrap (bwrap) is not installed: run 'make tools'"
+    res = subprocess.run(command(["/bin/true"]), capture_output=True, text=True)
+    if res.returncode != 0:
+        return "the sandbox cannot start here: " + (res.stderr.strip() or "bwrap failed")
+    return None
 
 
 def command(argv, ro=(), rw=(), chdir="/grade"):
