@@ -22,6 +22,7 @@ the score; 2 when it could not grade.
 
 import argparse
 import concurrent.futures
+import fcntl
 import json
 import os
 import re
@@ -155,14 +156,18 @@ def suite_objects(ex, inc):
         cache.mkdir(parents=True, exist_ok=True)
     for src in sources:
         obj = cache / (src.stem + ".o")
-        if not obj.exists() or obj.stat().st_mtime < newest:
-            tmp = cache / f".{src.stem}.{os.getpid()}.{threading.get_ident()}.o"
-            res = subprocess.run([CC] + CFLAGS + inc + ["-c", str(src), "-o", str(tmp)],
-                                 capture_output=True, text=True, cwd=ROOT)
-            if res.returncode != 0:
-                tmp.unlink(missing_ok=True)
-                raise GradeError(f"{ex.key}: the test suite does not compile:\n{res.stderr}")
-            os.replace(tmp, obj)
+        # One grader compiles, the others wait for it and then find the object fresh.
+        with open(cache / f".{src.stem}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not obj.exists() or obj.stat().st_mtime < newest:
+                tmp = cache / f".{src.stem}.{os.getpid()}.{threading.get_ident()}.o"
+                res = subprocess.run([CC] + CFLAGS + inc + ["-c", str(src), "-o", str(tmp)],
+                                     capture_output=True, text=True, cwd=ROOT)
+                if res.returncode != 0:
+                    tmp.unlink(missing_ok=True)
+                    raise GradeError(f"{ex.key}: the test suite does not compile:\n"
+                                     f"{res.stderr}")
+                os.replace(tmp, obj)
         objs.append(obj)
     return objs
 
