@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 871bb56c852e): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 3b474ed8c056): edit the chapter, not this file. */
 #line 854 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -11,9 +11,9 @@
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1309 "chapters/04-interval-notifiers.nw"
+#line 1401 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
-#line 535 "chapters/05-hmm-range-fault.nw"
+#line 538 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
 #line 774 "chapters/06-mirror-device.nw"
 #include "dmirror.h"

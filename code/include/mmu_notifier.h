@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 340bcfb8a1bd): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum d9bbe131ccb5): edit the chapter, not this file. */
 #line 759 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
@@ -44,7 +44,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
 #line 721 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
-#line 428 "chapters/04-interval-notifiers.nw"
+#line 430 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 
 #line 39 "chapters/03-mmu-notifiers.nw"
@@ -81,6 +81,8 @@ struct mmu_notifier_subscriptions {
     struct interval_tree_root itree;
     pthread_cond_t wq;               /* read_begin and remove wait here */
     struct mmu_interval_notifier *deferred_list;   /* inserts and removes held back */
+    struct mmu_interval_notifier **linked;   /* every inserted notifier, by address */
+    unsigned long linked_cap, linked_n;      /* slots (a power of two, or 0), in use */
 #line 91 "chapters/03-mmu-notifiers.nw"
 };
 #line 167 "chapters/03-mmu-notifiers.nw"
@@ -135,7 +137,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1289 "chapters/04-interval-notifiers.nw"
+#line 1381 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);

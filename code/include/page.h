@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum ee7ea0c91d0d): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e0b5f50e43fb): edit the chapter, not this file. */
 #line 780 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -100,7 +100,7 @@ void sim_device_page_free(struct page *page);
 int sim_check_invariants(void);
 #line 2083 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1377 "chapters/04-interval-notifiers.nw"
+#line 1471 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 #line 854 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);

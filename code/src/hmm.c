@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 48819c1f0734): edit the chapter, not this file. */
-#line 539 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 843cc9ab0fdb): edit the chapter, not this file. */
+#line 542 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
@@ -54,30 +54,32 @@ static bool hmm_vma_forbidden(const struct vm_area_struct *vma)
 {
     return (vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ);
 }
-#line 286 "chapters/05-hmm-range-fault.nw"
+#line 287 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                             unsigned long start, unsigned long end)
 {
     struct hmm_range *range = walk->range;
     struct mm_struct *mm = vma->vm_mm;
+    unsigned long addr = start;
+    int required = 0;
+    pte_t *ptep;
 
-    for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
-        pte_t *ptep, pte;
-        int required;
-
-        pthread_mutex_lock(&mm->page_table_lock);
-        ptep = sim_pte_offset(mm, addr, false);
-        pte = ptep ? *ptep : 0;
-        required = hmm_vma_handle_pte(range, addr, pte, hmm_pfn_slot(range, addr));
-        pthread_mutex_unlock(&mm->page_table_lock);
-        if (required < 0)
-            return required;
+    pthread_mutex_lock(&mm->page_table_lock);
+    ptep = sim_pte_offset(mm, start, false);
+    for (; addr < end; addr += PAGE_SIZE, ptep = ptep ? ptep + 1 : NULL) {
+        required = hmm_vma_handle_pte(range, addr, ptep ? *ptep : 0,
+                                      hmm_pfn_slot(range, addr));
         if (required)
-            return hmm_vma_fault(walk, vma, addr, end, required);
+            break;
     }
+    pthread_mutex_unlock(&mm->page_table_lock);
+    if (required < 0)
+        return required;
+    if (required)
+        return hmm_vma_fault(walk, vma, addr, end, required);
     return 0;
 }
-#line 366 "chapters/05-hmm-range-fault.nw"
+#line 369 "chapters/05-hmm-range-fault.nw"
 struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
 {
     for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next)
@@ -85,7 +87,7 @@ struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 322 "chapters/05-hmm-range-fault.nw"
+#line 325 "chapters/05-hmm-range-fault.nw"
 void (*sim_hmm_walk_hook)(struct hmm_range *range, unsigned long addr);
 
 static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsigned long end)
@@ -123,7 +125,7 @@ static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsign
     }
     return ret;
 }
-#line 385 "chapters/05-hmm-range-fault.nw"
+#line 388 "chapters/05-hmm-range-fault.nw"
 int hmm_range_check(const struct hmm_range *range)
 {
     if (!range || !range->notifier || !range->notifier->mm || !range->hmm_pfns)

@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum c07e009409dd): edit the chapter, not this file. */
-#line 562 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 32f7215dc9e7): edit the chapter, not this file. */
+#line 565 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 132 "chapters/05-hmm-range-fault.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 87735ba40787): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum be2c53876da7): edit the chapter, not this file. */
 #line 788 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
@@ -14,7 +14,7 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
     pthread_mutex_init(&subs->users_lock, NULL);
-#line 432 "chapters/04-interval-notifiers.nw"
+#line 434 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
@@ -29,8 +29,9 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     if (!subs)
         return;
     SIM_WARN(subs->list, "subscribers left on a dead mm");
-#line 438 "chapters/04-interval-notifiers.nw"
+#line 440 "chapters/04-interval-notifiers.nw"
     SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
+    free(subs->linked);
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
 #line 143 "chapters/03-mmu-notifiers.nw"
@@ -105,7 +106,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-#line 611 "chapters/04-interval-notifiers.nw"
+#line 614 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
                     sim_notifier_event_name(range->event), range->start, range->end);
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
@@ -115,7 +116,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     }
 #line 411 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-#line 633 "chapters/04-interval-notifiers.nw"
+#line 636 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
 #line 413 "chapters/03-mmu-notifiers.nw"
@@ -126,7 +127,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-#line 621 "chapters/04-interval-notifiers.nw"
+#line 624 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
@@ -145,7 +146,7 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
 }
-#line 506 "chapters/04-interval-notifiers.nw"
+#line 509 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
 mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
                          const struct mmu_notifier_range *range, unsigned long *seq)
@@ -176,7 +177,7 @@ mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
 
     return (struct mmu_interval_notifier *)node;
 }
-#line 585 "chapters/04-interval-notifiers.nw"
+#line 588 "chapters/04-interval-notifiers.nw"
 int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
                         const struct mmu_notifier_range *range)
 {
@@ -195,7 +196,7 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
     }
     return 0;
 }
-#line 891 "chapters/04-interval-notifiers.nw"
+#line 983 "chapters/04-interval-notifiers.nw"
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
 {
     struct mmu_notifier_range range = {
@@ -211,7 +212,7 @@ void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct 
                  "interval notifier %p refused release", (void *)sub);
     mn_itree_inv_end(subs);
 }
-#line 646 "chapters/04-interval-notifiers.nw"
+#line 649 "chapters/04-interval-notifiers.nw"
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -228,7 +229,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     sim_trace_event("read_begin = %lu", seq);
     return seq;
 }
-#line 684 "chapters/04-interval-notifiers.nw"
+#line 687 "chapters/04-interval-notifiers.nw"
 static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
                                           struct mm_struct *mm,
                                           struct mmu_notifier_subscriptions *subs,
@@ -262,28 +263,101 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
     pthread_mutex_unlock(&subs->lock);
     return 0;
 }
-#line 803 "chapters/04-interval-notifiers.nw"
-static bool sim_itree_holds(const struct interval_tree_node *n,
-                            const struct interval_tree_node *node)
+#line 811 "chapters/04-interval-notifiers.nw"
+static unsigned long sim_linked_home(const void *sub, unsigned long cap)
 {
-    return n && (n == node || sim_itree_holds(n->left, node) ||
-                 sim_itree_holds(n->right, node));
+    return (((uintptr_t)sub >> 3) * 0x9e3779b97f4a7c15UL >> 16) & (cap - 1);
 }
 
-static bool sim_interval_linked(struct mmu_notifier_subscriptions *subs,
-                                struct mmu_interval_notifier *sub)
+static bool sim_linked_find(struct mmu_notifier_subscriptions *subs,
+                            const struct mmu_interval_notifier *sub, unsigned long *slot)
 {
-    bool linked;
+    unsigned long mask = subs->linked_cap - 1;
+
+    if (!subs->linked_cap)
+        return false;
+    for (*slot = sim_linked_home(sub, subs->linked_cap); subs->linked[*slot];
+         *slot = (*slot + 1) & mask)
+        if (subs->linked[*slot] == sub)
+            return true;
+    return false;
+}
+
+static void sim_linked_put(struct mmu_notifier_subscriptions *subs,
+                           struct mmu_interval_notifier *sub)
+{
+    unsigned long slot;
+
+    sim_linked_find(subs, sub, &slot);
+    subs->linked[slot] = sub;
+    subs->linked_n++;
+}
+
+static int sim_linked_grow(struct mmu_notifier_subscriptions *subs)
+{
+    unsigned long old_cap = subs->linked_cap;
+    struct mmu_interval_notifier **old = subs->linked;
+    unsigned long cap = old_cap ? 2 * old_cap : 16;
+
+    subs->linked = calloc(cap, sizeof(*subs->linked));
+    if (!subs->linked) {
+        subs->linked = old;
+        return -ENOMEM;
+    }
+    subs->linked_cap = cap;
+    subs->linked_n = 0;
+    for (unsigned long i = 0; i < old_cap; i++)
+        if (old[i])
+            sim_linked_put(subs, old[i]);
+    free(old);
+    return 0;
+}
+#line 866 "chapters/04-interval-notifiers.nw"
+static void sim_linked_delete(struct mmu_notifier_subscriptions *subs,
+                              const struct mmu_interval_notifier *sub)
+{
+    unsigned long mask = subs->linked_cap - 1, hole, next;
+
+    if (!sim_linked_find(subs, sub, &hole))
+        return;
+    subs->linked[hole] = NULL;
+    subs->linked_n--;
+    for (next = (hole + 1) & mask; subs->linked[next]; next = (next + 1) & mask) {
+        unsigned long home = sim_linked_home(subs->linked[next], subs->linked_cap);
+
+        if (((next - home) & mask) >= ((next - hole) & mask)) {
+            subs->linked[hole] = subs->linked[next];
+            subs->linked[next] = NULL;
+            hole = next;
+        }
+    }
+}
+#line 890 "chapters/04-interval-notifiers.nw"
+static int sim_interval_link(struct mmu_notifier_subscriptions *subs,
+                             struct mmu_interval_notifier *sub)
+{
+    unsigned long slot;
+    int ret = 0;
 
     pthread_mutex_lock(&subs->lock);
-    linked = sim_itree_holds(subs->itree.root, &sub->interval_tree);
-    for (struct mmu_interval_notifier *d = subs->deferred_list; d && !linked;
-         d = d->deferred_next)
-        linked = d == sub;
+    if (sim_linked_find(subs, sub, &slot))
+        ret = -EBUSY;
+    else if (2 * (subs->linked_n + 1) > subs->linked_cap)
+        ret = sim_linked_grow(subs);
+    if (!ret)
+        sim_linked_put(subs, sub);
     pthread_mutex_unlock(&subs->lock);
-    return linked;
+    return ret;
 }
-#line 725 "chapters/04-interval-notifiers.nw"
+
+static void sim_interval_unlink(struct mmu_notifier_subscriptions *subs,
+                                struct mmu_interval_notifier *sub)
+{
+    pthread_mutex_lock(&subs->lock);
+    sim_linked_delete(subs, sub);
+    pthread_mutex_unlock(&subs->lock);
+}
+#line 728 "chapters/04-interval-notifiers.nw"
 static int sim_itree_enable(struct mm_struct *mm, bool locked)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -300,7 +374,7 @@ static int sim_itree_enable(struct mm_struct *mm, bool locked)
         mmap_write_unlock(mm);
     return ret;
 }
-#line 748 "chapters/04-interval-notifiers.nw"
+#line 751 "chapters/04-interval-notifiers.nw"
 static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                unsigned long start, unsigned long length,
                                const struct mmu_interval_notifier_ops *ops, bool locked)
@@ -316,12 +390,16 @@ static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_stru
     ret = sim_itree_enable(mm, locked);
     if (ret)
         return ret;
-    if (sim_interval_linked(mm->notifier_subscriptions, sub))
-        return -EBUSY;
-    return __mmu_interval_notifier_insert(sub, mm, mm->notifier_subscriptions, start,
-                                          length, ops);
+    ret = sim_interval_link(mm->notifier_subscriptions, sub);
+    if (ret)
+        return ret;
+    ret = __mmu_interval_notifier_insert(sub, mm, mm->notifier_subscriptions, start,
+                                         length, ops);
+    if (ret)
+        sim_interval_unlink(mm->notifier_subscriptions, sub);
+    return ret;
 }
-#line 773 "chapters/04-interval-notifiers.nw"
+#line 780 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops)
@@ -336,7 +414,7 @@ int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
 {
     return sim_interval_insert(sub, mm, start, length, ops, true);
 }
-#line 833 "chapters/04-interval-notifiers.nw"
+#line 924 "chapters/04-interval-notifiers.nw"
 static void sim_deferred_del(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {
@@ -372,6 +450,7 @@ void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub)
     }
     while (seq && subs->invalidate_seq == seq)
         pthread_cond_wait(&subs->wq, &subs->lock);
+    sim_linked_delete(subs, sub);
     pthread_mutex_unlock(&subs->lock);
     sub->mm = NULL;
     mmdrop(mm);

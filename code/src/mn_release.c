@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 1bba059a36ea): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum c840e5d6c4b1): edit the chapter, not this file. */
 #line 763 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
@@ -7,7 +7,7 @@ void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
 
-#line 886 "chapters/04-interval-notifiers.nw"
+#line 978 "chapters/04-interval-notifiers.nw"
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_release(subs, mm);
 #line 524 "chapters/03-mmu-notifiers.nw"

@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 5a9f168d588b): edit the chapter, not this file. */
-#line 1381 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 0742062f682c): edit the chapter, not this file. */
+#line 1475 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 1348 "chapters/04-interval-notifiers.nw"
+#line 1442 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void)
 {
     int bad = 0;

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum fba9d6402103): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d408b46c4652): edit the chapter, not this file. */
 #line 801 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -280,7 +280,7 @@ int sim_check_invariants(void)
     bad += sim_check_physical_memory();
 #line 2079 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
-#line 1373 "chapters/04-interval-notifiers.nw"
+#line 1467 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
 #line 850 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();

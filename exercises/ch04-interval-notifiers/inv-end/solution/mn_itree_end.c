@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 31c249d46e34): edit the chapter, not this file. */
-#line 1335 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum d18cb28092f8): edit the chapter, not this file. */
+#line 1429 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 549 "chapters/04-interval-notifiers.nw"
+#line 552 "chapters/04-interval-notifiers.nw"
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 {
     struct mmu_interval_notifier *sub, *next;

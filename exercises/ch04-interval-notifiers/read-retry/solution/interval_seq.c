@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum d2f5fc75c5b6): edit the chapter, not this file. */
-#line 1329 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 8a680e6285bc): edit the chapter, not this file. */
+#line 1423 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 468 "chapters/04-interval-notifiers.nw"
+#line 471 "chapters/04-interval-notifiers.nw"
 void mmu_interval_set_seq(struct mmu_interval_notifier *sub, unsigned long cur_seq)
 {
     __atomic_store_n(&sub->invalidate_seq, cur_seq, __ATOMIC_RELAXED);

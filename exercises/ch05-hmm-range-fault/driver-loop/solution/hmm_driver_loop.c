@@ -1,9 +1,9 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 2db051fc89dc): edit the chapter, not this file. */
-#line 569 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum dba1a39f7b26): edit the chapter, not this file. */
+#line 572 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 452 "chapters/05-hmm-range-fault.nw"
+#line 455 "chapters/05-hmm-range-fault.nw"
 static unsigned long sim_now_ms(void)
 {
     struct timespec ts;
