@@ -188,7 +188,11 @@ test-prefix-%: prefix-bins
 #   autograder the Gradescope zip unpacks, sets up and grades four submissions exactly
 # The last four depend only on their inputs; when those are unchanged since a passing
 # run, the recorded verdict is reused (and says so).
-PARALLEL_STAGES := tools model solutions starters grader autograder
+# A student's handout has no solutions and no grader test submissions: the stages that
+# need them are staff-only and left out there.
+STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),solutions) \
+                $(if $(wildcard tests/grading),grader autograder)
+PARALLEL_STAGES := tools model starters $(STAFF_STAGES)
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
@@ -229,10 +233,13 @@ check-stage-tools:
 check-stage-model:
 	@tools/stage.sh model --inputs "tests/model/interval_notifier.pml tools/check_model.sh" -- \
 	    $(SUBMAKE) check-model
+# staff-only begin
 check-stage-solutions: prefix-libs
 	@tools/stage.sh solutions --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) grade-solutions
+# staff-only end
 check-stage-starters: prefix-libs
 	@tools/stage.sh starters --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) check-starters
+# staff-only begin
 check-stage-autograder:
 	@tools/stage.sh autograder --inputs "$(GRADER_INPUTS) tools/autograder.py \
 	    tools/test_autograder.py Makefile $(wildcard tests/grading/attacks/libc-override/*/*/*) \
@@ -240,6 +247,7 @@ check-stage-autograder:
 check-stage-grader: prefix-libs
 	@tools/stage.sh grader --inputs "$(GRADER_INPUTS) tools/test_grader.py \
 	    $(shell find tests/grading -type f -o -type l)" -- $(SUBMAKE) check-grader
+# staff-only end
 
 # ---------------------------------------------------------------------------
 # Sanitizer and coverage builds of the whole library and every test.
@@ -309,6 +317,7 @@ grade: prefix-libs
 grade-libs: build/code.stamp
 	@$(SUBMAKE) -j$(JOBS) $(foreach n,$(or $(PREFIXES),$(CODE_NUMS)),build/ch$(n)/libhmmwb.a)
 
+# staff-only begin
 ## autograder [ASSIGNMENT="chNN-slug/NAME ..."]: build/autograder.zip for Gradescope (default: every exercise)
 autograder:
 	@$(PYTHON) tools/autograder.py build $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
@@ -325,22 +334,22 @@ grade-all: prefix-libs
 ## grade-solutions: grade every reference solution; fails below 100 %
 grade-solutions: prefix-libs
 	@$(PYTHON) tools/grade.py --solutions --expect full --out build/grade-solutions
+# staff-only end
 
 ## check-starters: grade every starter; fails if one scores 100 % (its tests cannot fail)
 check-starters: prefix-libs
 	@GRADE_TIMEOUT_MULTIPLIER=0.3 $(PYTHON) tools/grade.py --starters --expect partial --out build/grade-starters \
 	    | tail -n 1
 
+# staff-only begin
 ## check-grader: grade the hostile submissions in tests/grading/ and check the verdicts
 check-grader: prefix-libs
 	@$(PYTHON) tools/test_grader.py
 
-## handout: build/handout.tar.gz for students (everything but the solutions)
+## handout: build/handout.tar.gz for students: committed files only, no solutions, no staff targets
 handout: build/code.stamp
-	@mkdir -p build
-	@git ls-files -co --exclude-standard | grep -v '^exercises/.*/solution/' | grep -v '^tests/grading/' \
-	    | tar -czf build/handout.tar.gz --transform 's,^,hmm-workbook/,' -T -
-	@echo "handout: build/handout.tar.gz ($$(tar -tzf build/handout.tar.gz | wc -l) files, no solutions)"
+	@$(PYTHON) tools/handout.py build/handout.tar.gz
+# staff-only end
 
 # ---------------------------------------------------------------------------
 # Figures.  Ladder diagrams are drawn from the traces that scenario tests write into

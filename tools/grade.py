@@ -337,6 +337,19 @@ def run(ex, program, work):
     return results, output, note
 
 
+def misplaced(src_dir, names):
+    """Files of these names elsewhere in the submission (one folder off, say), so that a
+    student who laid the folders out wrong is told where each file should go."""
+    top = src_dir.parent.parent if src_dir.parent.parent.is_dir() else None
+    found = []
+    for name in names:
+        for path in sorted(top.rglob(name)) if top else []:
+            if path.parent != src_dir and path.is_file():
+                found.append((name, str(path.relative_to(top))))
+                break
+    return found
+
+
 def grade_exercise(ex, src_dir, out):
     """Returns a list of Gradescope test entries and a one-line summary."""
     work = out / ex.chapter_dir / ex.name
@@ -354,6 +367,11 @@ def grade_exercise(ex, src_dir, out):
     if missing:
         reason = "not submitted" if len(missing) == len(ex.files) else \
             "missing file(s): " + ", ".join(missing)
+        elsewhere = misplaced(src_dir, missing) if src_dir else []
+        if elsewhere:
+            reason += "; found " + ", ".join(
+                f"{found} (it belongs at {ex.chapter_dir}/{ex.name}/{name})"
+                for name, found in elsewhere)
         return entries(lambda t: 0, lambda t: reason), reason
     program, log, rejected = build(ex, src_dir, work)
     (work / "build.log").write_text(log)
