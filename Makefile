@@ -77,13 +77,19 @@ tools:
 ## tangle: rewrite code/ from the chapters (only files whose content changed)
 tangle: build/code.stamp
 
+# In a student's handout (it has reference/), the files the exercises replace are not
+# tangled: its chapters show their chunks as placeholders, and the libraries take the
+# compiled reference objects instead (tools/handout.py).
+ANSWER_FILES := $(if $(wildcard reference),$(shell sed -n 's/^replaces *= *//p' \
+                  exercises/ch*/*/exercise.conf))
+TANGLE := $(PYTHON) tools/tangle.py $(foreach f,$(ANSWER_FILES),--exclude $(f))
 TANGLE_DEPS := $(CHAPTERS) tools/tangle.py tools/solutions.sh \
                $(wildcard exercises/ch*/*/exercise.conf)
 # code/ files are inputs too: a file edited by hand is caught by the tangler.
 build/code.stamp: $(TANGLE_DEPS) $(wildcard code/src/*.c code/include/*.h)
 	@mkdir -p build
-	@$(PYTHON) tools/tangle.py code $(CHAPTERS)
-	@$(PYTHON) tools/tangle.py --prefixes build $(CHAPTERS)
+	@$(TANGLE) code $(CHAPTERS)
+	@$(TANGLE) --prefixes build $(CHAPTERS)
 	@tools/solutions.sh write build
 	@touch $@
 	@echo "tangle: code/ and the prefixes $(firstword $(CODE_NUMS))..$(LAST) in build/chNN/code are up to date"
@@ -91,9 +97,9 @@ build/code.stamp: $(TANGLE_DEPS) $(wildcard code/src/*.c code/include/*.h)
 ## check-sync: fail if code/ differs from a fresh tangle, or a chunk is never used
 # It compares before tangling anything, so a stale code/ cannot be repaired unseen.
 check-sync:
-	@$(PYTHON) tools/tangle.py --check code $(CHAPTERS) \
+	@$(TANGLE) --check code $(CHAPTERS) \
 	    || { echo "check-sync: code/ is out of date: run 'make tangle' and commit code/"; exit 1; }
-	@$(PYTHON) tools/tangle.py --prefixes build $(CHAPTERS)
+	@$(TANGLE) --prefixes build $(CHAPTERS)
 	@tools/solutions.sh check build
 	@echo "check-sync: code/ and the exercises' solutions match the chapters"
 
@@ -103,7 +109,12 @@ check-sync:
 # (after the tangle, so the wildcards below see the trees).
 
 LIB_SRCS = $(wildcard code/src/*.c)
-LIB_OBJS = $(patsubst code/src/%.c,build/lib/obj/%.o,$(LIB_SRCS))
+LIB_OBJS = $(patsubst code/src/%.c,build/lib/obj/%.o,$(LIB_SRCS)) \
+           $(patsubst reference/ch$(LAST)/%.o,build/lib/obj/%.o,$(wildcard reference/ch$(LAST)/*.o))
+
+build/lib/obj/%.o: reference/ch$(LAST)/%.o
+	@mkdir -p $(@D)
+	@cp $< $@
 LIB_HDRS = $(wildcard code/include/*.h)
 
 build/lib/obj/%.o: code/src/%.c $(LIB_HDRS)
@@ -126,7 +137,13 @@ pfx_bins = $(patsubst tests/%.c,build/ch$(1)/tests/%,$(2))
 define prefix_rules
 PFX_SRCS_$(1) := $$(wildcard build/ch$(1)/code/src/*.c)
 PFX_HDRS_$(1) := $$(wildcard build/ch$(1)/code/include/*.h)
-PFX_OBJS_$(1) := $$(patsubst build/ch$(1)/code/src/%.c,build/ch$(1)/obj/%.o,$$(PFX_SRCS_$(1)))
+PFX_REF_$(1) := $$(patsubst reference/ch$(1)/%.o,build/ch$(1)/obj/%.o,$$(wildcard reference/ch$(1)/*.o))
+PFX_OBJS_$(1) := $$(patsubst build/ch$(1)/code/src/%.c,build/ch$(1)/obj/%.o,$$(PFX_SRCS_$(1))) \
+                 $$(PFX_REF_$(1))
+
+build/ch$(1)/obj/%.o: reference/ch$(1)/%.o
+	@mkdir -p $$(@D)
+	@cp $$< $$@
 PFX_SUPPORT_$(1) := $$(patsubst tests/%.c,build/ch$(1)/obj/test-%.o,$$(TEST_SUPPORT))
 
 build/ch$(1)/obj/%.o: build/ch$(1)/code/src/%.c $$(PFX_HDRS_$(1))
@@ -347,7 +364,7 @@ check-grader: prefix-libs
 	@$(PYTHON) tools/test_grader.py
 
 ## handout: build/handout.tar.gz for students: committed files only, no solutions, no staff targets
-handout: build/code.stamp
+handout: prefix-libs
 	@$(PYTHON) tools/handout.py build/handout.tar.gz
 # staff-only end
 

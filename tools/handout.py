@@ -1,11 +1,25 @@
 #!/usr/bin/env python3
-"""Make the students' handout: tools/handout.py OUT.tar.gz
+"""Make the students' handout, the student edition of the book: tools/handout.py OUT.tar.gz
 
-Only committed files go in (a student's own answers lying in the work tree never do),
-without the exercises' solution/ folders, the grader's test submissions
-(tests/grading/), or the tools that only staff run.  In the Makefile and the README,
-the parts between a "staff-only" begin and end marker are left out, so that the
-handout's `make help` and README list only what a student can run.
+The handout holds no reference answer in any readable form:
+
+* Chapters.  For every exercise (chapter NN, replacing file R), the *answer chunks* are
+  the chunks reachable from R's root chunk that nothing outside R uses.  In the student
+  edition of chapter NN, each definition of such a chunk keeps its name and place but its
+  code becomes a placeholder naming the exercise (uses of chunks that later chapters fill
+  in stay, so that the chunk graph is whole).  Later chapters' continuations stay as they
+  are: they are those chapters' code, not the exercise's answer.
+* Code.  code/ is tangled from the student chapters without the replaced files
+  (tools/tangle.py --exclude); the libraries link compiled reference objects for them,
+  reference/chNN/FILE.o for every chapter prefix that has the file, built by the
+  instructor's tree and stripped of debugging information.
+* Exercises.  No solution/ folders; each suite and points file keeps only its public tests
+  (the hidden ones stay on the staff side).
+* Staff tools.  No grader test submissions (tests/grading/), no tools only staff run, and
+  the Makefile's and README's staff-only parts left out.
+
+Only committed files go in.  The handout's own `make` renders the student edition of
+the book from its chapters.
 """
 
 import io
@@ -13,14 +27,17 @@ import re
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_FILES = {"tools/test_grader.py", "tools/autograder.py", "tools/test_autograder.py",
-               "tools/handout.py"}
+               "tools/handout.py", "tools/check_handout.py"}
 BEGIN = re.compile(r"(#|<!--) staff-only begin")
 END = re.compile(r"(#|<!--) staff-only end")
+DEFN = re.compile(r"^<<(.+)>>=\s*$")
+USE = re.compile(r"<<(.+?)>>")
 
 
 def student_text(text):
@@ -35,25 +52,182 @@ def student_text(text):
     return "".join(out)
 
 
+# --- the chunk graph --------------------------------------------------------------------
+
+def parts_of(path):
+    """Every code chunk definition of a chapter: (name, first body line, end line)."""
+    lines = path.read_text().splitlines(keepends=True)
+    parts, i = [], 0
+    while i < len(lines):
+        m = DEFN.match(lines[i])
+        if m:
+            j = i + 1
+            while j < len(lines) and not (lines[j].startswith("@ ") or lines[j].rstrip() == "@"):
+                j += 1
+            parts.append((m.group(1), i + 1, j))
+            i = j
+        i += 1
+    return lines, parts
+
+
+def exercises():
+    out = []
+    for conf in sorted((ROOT / "exercises").glob("ch[0-9][0-9]-*/*/exercise.conf")):
+        text = conf.read_text()
+        replaces = re.search(r"^replaces\s*=\s*(\S+)", text, re.M).group(1)
+        out.append((conf.parent.parent.name[2:4], replaces, conf.parent))
+    return out
+
+
+def answer_parts(chapters):
+    """(chapter path, start line) of every chunk definition that is an answer."""
+    uses, users, where = {}, {}, {}
+    texts = {}
+    for ch in chapters:
+        lines, parts = parts_of(ch)
+        texts[ch] = lines
+        for name, a, b in parts:
+            where.setdefault(name, []).append((ch, a, b))
+            for line in lines[a:b]:
+                for used in USE.findall(line):
+                    uses.setdefault(name, set()).add(used)
+                    users.setdefault(used, set()).add(name)
+    hidden = {}
+    for num, root, exdir in exercises():
+        reach, todo = set(), [root]
+        while todo:
+            for used in uses.get(todo.pop(), ()):
+                if used not in reach:
+                    reach.add(used)
+                    todo.append(used)
+        # A chunk that other chapters continue is a hook, not an answer.
+        answers = {c for c in reach
+                   if all(ch.name.startswith(num + "-") for ch, _, _ in where.get(c, ()))}
+        changed = True
+        while changed:
+            changed = False
+            for c in list(answers):
+                if users.get(c, set()) - answers - {root}:
+                    answers.discard(c)
+                    changed = True
+        for c in answers:
+            for ch, a, b in where.get(c, ()):
+                if ch.name.startswith(num + "-"):
+                    hidden[(ch, a)] = (b, c, exdir, answers)
+    return texts, hidden
+
+
+def student_chapter(ch, lines, hidden):
+    out, i = [], 0
+    while i < len(lines):
+        key = (ch, i)
+        if key in hidden and hidden[key][0] > i:         # a part with a body to hide
+            end, name, exdir, answers = hidden[key]
+            rel = exdir.relative_to(ROOT)
+            out.append(f"/* The exercise {rel.name} ({rel}/) asks you to write this. */\n")
+            for line in lines[i:end]:
+                if USE.search(line):            # keep the chunk graph whole
+                    out.append(line)
+            i = end
+            continue
+        out.append(lines[i])
+        i += 1
+    return "".join(out)
+
+
+# --- hidden tests -------------------------------------------------------------------------
+
+def public_only(exdir, name, data):
+    points = (exdir / "tests" / "points").read_text().splitlines()
+    hidden = [l.split()[0] for l in points
+              if len(l.split()) == 3 and not l.startswith("#") and l.split()[2] != "visible"]
+    if name == "points":
+        return "".join(l + "\n" for l in points
+                       if not (l.split() and l.split()[0] in hidden)).encode()
+    lines = data.decode().splitlines(keepends=True)
+    out, i = [], 0
+    while i < len(lines):
+        m = re.match(r"START_TEST\((\w+)\)", lines[i])
+        if m and m.group(1) in hidden:
+            while out and (out[-1].startswith("/*") or out[-1].startswith(" *")):
+                out.pop()                           # the test's comment goes with it
+            while i < len(lines) and not lines[i].startswith("END_TEST"):
+                i += 1
+            i += 1
+            if i < len(lines) and not lines[i].strip():
+                i += 1
+            continue
+        m = re.match(r"\s*tcase_add_test\(\w+, (\w+)\);", lines[i])
+        if not (m and m.group(1) in hidden):
+            out.append(lines[i])
+        i += 1
+    return "".join(out).encode()
+
+
+# --- the archive ----------------------------------------------------------------------------
+
+def add(tar, name, data, mode=0o644):
+    info = tarfile.TarInfo("hmm-workbook/" + name)
+    info.size, info.mtime, info.mode = len(data), int(time.time()), mode
+    tar.addfile(info, io.BytesIO(data))
+
+
+def reference_objects(tar):
+    for num, root, exdir in exercises():
+        stem = Path(root).stem
+        for obj in sorted((ROOT / "build").glob(f"ch*/obj/{stem}.o")):
+            prefix = obj.parent.parent.name
+            if prefix[2:] < num:
+                continue
+            with tempfile.NamedTemporaryFile(suffix=".o") as tmp:
+                subprocess.run(["objcopy", "--strip-debug", str(obj), tmp.name], check=True)
+                add(tar, f"reference/{prefix}/{stem}.o", Path(tmp.name).read_bytes())
+
+
+def student_code(tar, chapters_text):
+    with tempfile.TemporaryDirectory() as d:
+        for name, text in chapters_text.items():
+            (Path(d) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(d) / name).write_text(text)
+        excl = [a for _, r, _ in exercises() for a in ("--exclude", r)]
+        names = sorted(chapters_text)
+        subprocess.run([sys.executable, str(ROOT / "tools" / "tangle.py"), *excl,
+                        str(Path(d) / "code"), *names], cwd=d, check=True)
+        for f in sorted((Path(d) / "code").rglob("*")):
+            if f.is_file():
+                add(tar, "code/" + f.relative_to(Path(d) / "code").as_posix(), f.read_bytes())
+
+
 def main(out):
     names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
                            check=True).stdout.decode().split("\0")
-    keep = [n for n in names if n and "/solution/" not in n and
-            not n.startswith("tests/grading/") and n not in STAFF_FILES]
+    chapters = sorted(ROOT.glob("chapters/[0-9][0-9]-*.nw"))
+    texts, hidden = answer_parts(chapters)
+    student = {f"chapters/{ch.name}": student_chapter(ch, texts[ch], hidden) for ch in chapters}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
+    kept = 0
     with tarfile.open(out, "w:gz") as tar:
-        for name in keep:
+        for name in names:
+            if (not name or "/solution/" in name or name.startswith("tests/grading/") or
+                    name.startswith("code/") or name in STAFF_FILES):
+                continue
             path = ROOT / name
             if path.is_symlink() or not path.is_file():
                 continue
             data = path.read_bytes()
-            if name in ("Makefile", "README.md"):
+            if name in student:
+                data = student[name].encode()
+            elif name in ("Makefile", "README.md"):
                 data = student_text(data.decode()).encode()
-            info = tarfile.TarInfo("hmm-workbook/" + name)
-            info.size, info.mtime = len(data), int(time.time())
-            info.mode = path.stat().st_mode & 0o777
-            tar.addfile(info, io.BytesIO(data))
-    print(f"handout: {out} ({len(keep)} files: committed, no solutions, no staff tools)")
+            elif name.startswith("exercises/") and "/tests/" in name:
+                exdir = ROOT / "/".join(name.split("/")[:3])
+                data = public_only(exdir, Path(name).name, data)
+            add(tar, name, data, path.stat().st_mode & 0o777)
+            kept += 1
+        student_code(tar, student)
+        reference_objects(tar)
+    print(f"handout: {out} ({kept} files, the student edition: {len(hidden)} answer chunks "
+          f"hidden, reference objects for {len(exercises())} exercises, public tests only)")
     return 0
 
 

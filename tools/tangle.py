@@ -6,6 +6,10 @@
                                                    with code, from chapters 00..NN alone
     tools/tangle.py --check OUTDIR CHAPTER.nw...   change nothing; exit 1 if OUTDIR differs
 
+Any mode takes `--exclude FILE` (repeatable) first: that root is not written.  The
+students' handout tangles this way, leaving out the files the exercises replace, whose
+chunks its chapters show only as placeholders (see tools/handout.py).
+
 The chapters are parsed once (noweb's `markup`); each root chunk is then extracted by
 noweb's `nt` with `#line` directives, so compiler errors, gdb and gcov point at the
 chapter.  Every root must be a file under include/ or src/: any other root is a chunk
@@ -102,7 +106,7 @@ def show_diff(path, old, new, limit=12):
         print(f"    ... ({len(lines) - limit} more diff lines)")
 
 
-def tangle_tree(out, stream, check_only=False):
+def tangle_tree(out, stream, check_only=False, exclude=()):
     """Write (or compare) every root of STREAM under OUT; return the paths that differ."""
     roots = roots_of(stream)
     bad = sorted(r for r in roots if not ROOT_RE.match(r))
@@ -110,6 +114,8 @@ def tangle_tree(out, stream, check_only=False):
         raise TangleError("chunk defined but never used: " + ", ".join(f"<<{b}>>" for b in bad))
     differ = []
     for root, first in sorted(roots.items()):
+        if root in exclude:
+            continue
         text = render(root, first, stream)
         path = out / root
         old = path.read_text() if path.exists() else None
@@ -134,7 +140,7 @@ def tangle_tree(out, stream, check_only=False):
         for f in out.rglob("*"):
             if f.is_file() and f.suffix in (".c", ".h"):
                 rel = f.relative_to(out).as_posix()
-                if rel not in roots:
+                if rel not in roots or rel in exclude:
                     differ.append(rel)
                     if not check_only:
                         f.unlink()
@@ -146,7 +152,10 @@ def chapter_number(name):
 
 
 def main(argv):
-    mode = "tree"
+    mode, exclude = "tree", set()
+    while len(argv) > 1 and argv[0] == "--exclude":
+        exclude.add(argv[1])
+        argv = argv[2:]
     if argv and argv[0] in ("--prefixes", "--check"):
         mode = argv.pop(0)[2:]
     if len(argv) < 2:
@@ -162,9 +171,10 @@ def main(argv):
                 if num == "00":
                     continue
                 stream = "".join(parts[n] for n in ordered[:i + 1])
-                tangle_tree(out / f"ch{num}" / "code", stream)
+                tangle_tree(out / f"ch{num}" / "code", stream, exclude=exclude)
             return 0
-        differ = tangle_tree(out, "".join(parts.values()), check_only=(mode == "check"))
+        differ = tangle_tree(out, "".join(parts.values()), check_only=(mode == "check"),
+                             exclude=exclude)
         if mode == "check" and differ:
             for d in differ:
                 print(f"tangle: {out}/{d} differs from the chapters")
