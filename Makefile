@@ -203,13 +203,17 @@ test-prefix-%: prefix-bins
 #   starters   every starter fails at least one test
 #   grader     the hostile submissions get exactly the expected verdicts
 #   autograder the Gradescope zip unpacks, sets up and grades four submissions exactly
+#   exercises  (student's handout only) every exercise in MYWORK scores full marks
 # The last four depend only on their inputs; when those are unchanged since a passing
 # run, the recorded verdict is reused (and says so).
 # A student's handout has no solutions and no grader test submissions: the stages that
 # need them are staff-only and left out there.
 STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),solutions) \
                 $(if $(wildcard tests/grading),grader autograder)
-PARALLEL_STAGES := tools model starters $(STAFF_STAGES)
+# In a student's handout, the last stage is the student's own work (MYWORK): every
+# exercise not yet solved fails it, named with its first failing test.
+STUDENT_STAGES := $(if $(wildcard reference),exercises)
+PARALLEL_STAGES := tools model starters $(STAFF_STAGES) $(STUDENT_STAGES)
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
@@ -256,6 +260,8 @@ check-stage-solutions: prefix-libs
 # staff-only end
 check-stage-starters: prefix-libs
 	@tools/stage.sh starters --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) check-starters
+check-stage-exercises: prefix-libs
+	@tools/stage.sh exercises -- $(SUBMAKE) check-exercises
 # staff-only begin
 check-stage-autograder:
 	@tools/stage.sh autograder --inputs "$(GRADER_INPUTS) tools/autograder.py \
@@ -353,6 +359,11 @@ grade-solutions: prefix-libs
 	@$(PYTHON) tools/grade.py --solutions --expect full --out build/grade-solutions
 # staff-only end
 
+MYWORK ?= mywork
+## check-exercises [MYWORK=DIR]: grade your own work (default mywork/), naming every unsolved exercise
+check-exercises: prefix-libs
+	@$(PYTHON) tools/grade.py --submission $(MYWORK) --expect solved --out build/grade-mywork
+
 ## check-starters: grade every starter; fails if one scores 100 % (its tests cannot fail)
 check-starters: prefix-libs
 	@GRADE_TIMEOUT_MULTIPLIER=0.3 $(PYTHON) tools/grade.py --starters --expect partial --out build/grade-starters \
@@ -441,7 +452,7 @@ clean:
 .PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-grader handout figures check-model check-tools bench grade-all \
+        check-starters check-exercises check-grader handout figures check-model check-tools bench grade-all \
         grade-libs autograder check-autograder
 
 -include book/book.mk

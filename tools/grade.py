@@ -435,6 +435,17 @@ def print_table(rows, tests):
     print(f"Score: {sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)}")
 
 
+def report_unsolved(rows):
+    """A student's `make check`: every exercise below full marks is named, with why."""
+    unsolved = [(ex, summary) for ex, got, summary in rows if got < ex.max_points]
+    for ex, summary in unsolved:
+        why = ("not started: copy its starter/ into mywork/" + ex.chapter_dir + "/" + ex.name
+               if summary == "not submitted" else summary)
+        print(f"unsolved: {ex.key} ({why})")
+    print(f"exercises: {len(rows) - len(unsolved)} passed, {len(unsolved)} failed")
+    return 1 if unsolved else 0
+
+
 def grade_batch(exercises, batch, out, pool):
     """One folder per student under batch/: each graded into out/STUDENT/results.json,
     and out/summary.csv with one line per student and one column per exercise."""
@@ -464,8 +475,9 @@ def main():
     group.add_argument("--starters", action="store_true", help="grade every starter/ (default)")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "grade")
     ap.add_argument("--only", nargs="*", help="exercise keys chNN-slug/NAME to grade")
-    ap.add_argument("--expect", choices=["full", "partial"],
-                    help="exit 1 unless every exercise scores full / below full marks")
+    ap.add_argument("--expect", choices=["full", "partial", "solved"],
+                    help="exit 1 unless every exercise scores full / below full marks; "
+                         "solved: as full, for a student's own work, naming each unsolved one")
     args = ap.parse_args()
 
     try:
@@ -475,6 +487,11 @@ def main():
         exercises = find_exercises(set(args.only) if args.only else None)
         if not exercises:
             raise GradeError("no exercises found")
+        if args.expect == "solved" and args.submission and not args.submission.exists():
+            print(f"grade: {args.submission}/ does not exist yet: every exercise is unsolved "
+                  f"(the README's *Exercises and grading* says how to start one)")
+            args.submission = ROOT / "build" / "no-submission"
+            args.submission.mkdir(parents=True, exist_ok=True)
         for given in (args.submission, args.batch):
             if given is not None and not given.is_dir():
                 raise GradeError(f"submission directory '{given}' does not exist")
@@ -505,6 +522,8 @@ def main():
             print(f"grade: a reference solution fails {name}", file=sys.stderr)
         print(f"solutions: {len(tests) - len(bad)} passed, {len(bad)} failed")
         return 1 if bad else 0
+    if args.expect == "solved":
+        return report_unsolved(rows)
     if args.expect == "partial":
         # Every starter must fail at least one of its tests.
         bad = [ex.key for ex, got, _ in rows if got >= ex.max_points]

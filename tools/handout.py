@@ -7,8 +7,8 @@ The handout holds no reference answer in any readable form:
   the chunks reachable from R's root chunk that nothing outside R uses.  In the student
   edition of chapter NN, each definition of such a chunk keeps its name and place but its
   code becomes a placeholder naming the exercise (uses of chunks that later chapters fill
-  in stay, so that the chunk graph is whole).  Later chapters' continuations stay as they
-  are: they are those chapters' code, not the exercise's answer.
+  in stay, so that the chunk graph is whole).  Other chapters' parts of the same chunks
+  stay as they are: they are those chapters' code, not the exercise's answer.
 * Code.  code/ is tangled from the student chapters without the replaced files
   (tools/tangle.py --exclude); the libraries link compiled reference objects for them,
   reference/chNN/FILE.o for every chapter prefix that has the file, built by the
@@ -100,9 +100,10 @@ def answer_parts(chapters):
                 if used not in reach:
                     reach.add(used)
                     todo.append(used)
-        # A chunk that other chapters continue is a hook, not an answer.
+        # Only chapter NN's parts of a chunk are the answer; another chapter's parts of
+        # the same chunk are that chapter's code and stay as they are.
         answers = {c for c in reach
-                   if all(ch.name.startswith(num + "-") for ch, _, _ in where.get(c, ()))}
+                   if any(ch.name.startswith(num + "-") for ch, _, _ in where.get(c, ()))}
         changed = True
         while changed:
             changed = False

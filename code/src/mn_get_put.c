@@ -1,9 +1,24 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 7c1c9d02d810): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 67b875e09e0a): edit the chapter, not this file. */
 #line 753 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
+#line 339 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,
-                                                   struct mm_struct *mm);
+                                                   struct mm_struct *mm)
+{
+    struct mmu_notifier *sub = ops->alloc_notifier(mm);
+    int ret;
+
+    if (IS_ERR_OR_NULL(sub))
+        return sub ? sub : ERR_PTR(-ENOMEM);
+    sub->ops = ops;
+    ret = __mmu_notifier_register(sub, mm);
+    if (ret) {
+        ops->free_notifier(sub);
+        return ERR_PTR(ret);
+    }
+    return sub;
+}
 #line 296 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_find_get(struct mmu_notifier_subscriptions *subs,
                                          const struct mmu_notifier_ops *ops)
@@ -40,23 +55,6 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
         sub = sim_alloc_and_register(ops, mm);
     mmap_write_unlock(mm);
     mmput(mm);
-    return sub;
-}
-#line 339 "chapters/03-mmu-notifiers.nw"
-static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,
-                                                   struct mm_struct *mm)
-{
-    struct mmu_notifier *sub = ops->alloc_notifier(mm);
-    int ret;
-
-    if (IS_ERR_OR_NULL(sub))
-        return sub ? sub : ERR_PTR(-ENOMEM);
-    sub->ops = ops;
-    ret = __mmu_notifier_register(sub, mm);
-    if (ret) {
-        ops->free_notifier(sub);
-        return ERR_PTR(ret);
-    }
     return sub;
 }
 #line 365 "chapters/03-mmu-notifiers.nw"

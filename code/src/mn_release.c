@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum c840e5d6c4b1): edit the chapter, not this file. */
-#line 763 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 44b0e1b54759): edit the chapter, not this file. */
+#line 761 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 519 "chapters/03-mmu-notifiers.nw"

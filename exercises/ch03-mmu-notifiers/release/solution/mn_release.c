@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum af42032d09f0): edit the chapter, not this file. */
-#line 763 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 3ed3072f3aeb): edit the chapter, not this file. */
+#line 761 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 519 "chapters/03-mmu-notifiers.nw"

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Prove the students' handout gives no answer away: tools/check_handout.py HANDOUT.tar.gz
+
+A *solution line* is a line of an exercise's solution/ file, stripped of surrounding
+blanks, at least 30 characters long, that is the answer's own.  Not the answer's own:
+a line the exercise's starter holds (a starter hands its lines to the student on
+purpose); a line of the library outside the files the exercises replace, of another
+chapter's code, or of the test suites' fixtures (a line such as
+`pthread_mutex_lock(&mm->page_table_lock);` is the library's idiom, printed in many
+places, not this answer's); a `#line` directive.  The check fails if any solution line
+appears in any file of the unpacked handout: chapters, tangled code, README, exercises,
+tools.  Reference objects are binaries: only their strings are
+searched, which is how a student would read them.
+
+It also fails if the handout holds a solution/ folder, a grader test submission, or a
+hidden test (one whose points line is not `visible`).
+"""
+
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN = 30
+
+
+def replaced_files():
+    return {re.search(r"^replaces\s*=\s*(\S+)", conf.read_text(), re.M).group(1)
+            for conf in ROOT.glob("exercises/ch[0-9][0-9]-*/*/exercise.conf")}
+
+
+def stripped_lines(text):
+    return {l.strip() for l in text.splitlines()}
+
+
+def chapter_code(path):
+    """The lines of a chapter's code chunks."""
+    lines, inside = [], False
+    for line in path.read_text().splitlines():
+        if re.match(r"^<<.+>>=\s*$", line):
+            inside = True
+        elif inside and (line.startswith("@ ") or line == "@"):
+            inside = False
+        elif inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def library_lines():
+    """The lines that are not any one answer's: {chapter number or None: lines}."""
+    replaced, common = replaced_files(), set()
+    for f in (ROOT / "code").rglob("*.[ch]"):
+        if f.relative_to(ROOT / "code").as_posix() not in replaced:
+            common |= stripped_lines(f.read_text())
+    for f in (ROOT / "tests").glob("*.[ch]"):
+        common |= stripped_lines(f.read_text())
+    per_chapter = {ch.name[:2]: stripped_lines(chapter_code(ch))
+                   for ch in ROOT.glob("chapters/[0-9][0-9]-*.nw")}
+    return common, per_chapter
+
+
+def solution_lines():
+    """{line: 'exercise/solution/FILE'} for every answer-only line of 30 chars or more."""
+    found = {}
+    common, per_chapter = library_lines()
+    for sol in sorted(ROOT.glob("exercises/ch[0-9][0-9]-*/*/solution/*")):
+        num = sol.relative_to(ROOT).parts[1][2:4]
+        others = set().union(*(v for k, v in per_chapter.items() if k != num))
+        starter = sol.parent.parent / "starter" / sol.name
+        given = stripped_lines(starter.read_text()) if starter.exists() else set()
+        for line in sol.read_text().splitlines():
+            s = line.strip()
+            if (len(s) >= MIN and not s.startswith("#line") and
+                    s not in given | common | others):
+                found.setdefault(s, sol.relative_to(ROOT).as_posix())
+    return found
+
+
+def hidden_tests():
+    names = set()
+    for points in ROOT.glob("exercises/ch[0-9][0-9]-*/*/tests/points"):
+        for line in points.read_text().splitlines():
+            f = line.split()
+            if len(f) == 3 and not line.startswith("#") and f[2] != "visible":
+                names.add(f[0])
+    return names
+
+
+def readable(data):
+    """The handout file as a student would read it: text, or a binary's strings."""
+    if b"\0" not in data[:4096]:
+        return data.decode(errors="replace")
+    return subprocess.run(["strings", "-n", "8"], input=data, capture_output=True,
+                          check=True).stdout.decode(errors="replace")
+
+
+def main(path):
+    answers, hidden = solution_lines(), hidden_tests()
+    problems = []
+    files = 0
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            if not member.isfile():
+                continue
+            files += 1
+            name = member.name.split("/", 1)[1]
+            if "/solution/" in name or name.startswith("tests/grading/"):
+                problems.append(f"{name}: staff file in the handout")
+                continue
+            text = readable(tar.extractfile(member).read())
+            stripped = {l.strip() for l in text.splitlines()}
+            for line in sorted(stripped & answers.keys()):
+                problems.append(f"{name}: holds a line of {answers[line]}: {line}")
+            if name.startswith("exercises/") and "/tests/" in name:
+                for test in sorted(hidden):
+                    if re.search(rf"\b{test}\b", text):
+                        problems.append(f"{name}: names the hidden test {test}")
+    for p in problems:
+        print("  " + p)
+    verdict = "0 problems" if not problems else f"{len(problems)} problems"
+    print(f"check-handout: {files} files, {len(answers)} solution lines, "
+          f"{len(hidden)} hidden tests looked for, {verdict}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: tools/check_handout.py HANDOUT.tar.gz")
+    sys.exit(main(sys.argv[1]))
