@@ -435,13 +435,15 @@ def print_table(rows, tests):
     print(f"Score: {sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)}")
 
 
-def report_unsolved(rows):
+def report_unsolved(rows, tests):
     """A student's `make check`: every exercise below full marks is named, with why."""
-    unsolved = [(ex, summary) for ex, got, summary in rows if got < ex.max_points]
-    for ex, summary in unsolved:
-        why = ("not started: copy its starter/ into mywork/" + ex.chapter_dir + "/" + ex.name
+    unsolved = [(ex, got, summary) for ex, got, summary in rows if got < ex.max_points]
+    width = max(len(ex.key) for ex, _, _ in rows) + 2
+    for ex, got, summary in unsolved:
+        why = (f"not started: copy its starter/ into mywork/{ex.key}/"
                if summary == "not submitted" else summary)
-        print(f"unsolved: {ex.key} ({why})")
+        print(f"unsolved: {ex.key:<{width}} {got:>3}/{ex.max_points:<3} {why}")
+    print(f"Score: {sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)}")
     print(f"exercises: {len(rows) - len(unsolved)} passed, {len(unsolved)} failed")
     return 1 if unsolved else 0
 
@@ -514,6 +516,8 @@ def main():
         print(f"grade: {e}", file=sys.stderr)
         return 2
 
+    if args.expect == "solved":
+        return report_unsolved(rows, tests)
     print_table(rows, tests)
     if args.expect == "full":
         # Every test of every reference solution must pass.
@@ -522,8 +526,6 @@ def main():
             print(f"grade: a reference solution fails {name}", file=sys.stderr)
         print(f"solutions: {len(tests) - len(bad)} passed, {len(bad)} failed")
         return 1 if bad else 0
-    if args.expect == "solved":
-        return report_unsolved(rows)
     if args.expect == "partial":
         # Every starter must fail at least one of its tests.
         bad = [ex.key for ex, got, _ in rows if got >= ex.max_points]
