@@ -203,13 +203,14 @@ test-prefix-%: prefix-bins
 #   starters   every starter fails at least one test
 #   grader     the hostile submissions get exactly the expected verdicts
 #   autograder the Gradescope zip unpacks, sets up and grades four submissions exactly
+#   handout    the students' handout holds no answer line, and checks and grades unpacked
 #   exercises  (student's handout only) every exercise in MYWORK scores full marks
 # The last four depend only on their inputs; when those are unchanged since a passing
 # run, the recorded verdict is reused (and says so).
 # A student's handout has no solutions and no grader test submissions: the stages that
 # need them are staff-only and left out there.
 STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),solutions) \
-                $(if $(wildcard tests/grading),grader autograder)
+                $(if $(wildcard tests/grading),grader autograder handout)
 # In a student's handout, the last stage is the student's own work (MYWORK): every
 # exercise not yet solved fails it, named with its first failing test.
 STUDENT_STAGES := $(if $(wildcard reference),exercises)
@@ -267,6 +268,10 @@ check-stage-autograder:
 	@tools/stage.sh autograder --inputs "$(GRADER_INPUTS) tools/autograder.py \
 	    tools/test_autograder.py Makefile $(wildcard tests/grading/attacks/libc-override/*/*/*) \
 	    $(CHAPTERS) tools/tangle.py" -- $(SUBMAKE) check-autograder
+check-stage-handout: prefix-libs
+	@tools/stage.sh handout --inputs "$(shell git ls-files 2>/dev/null) tools/handout.py \
+	    tools/check_handout.py $(PREFIX_LIBS)" -- \
+	    $(SUBMAKE) check-handout
 check-stage-grader: prefix-libs
 	@tools/stage.sh grader --inputs "$(GRADER_INPUTS) tools/test_grader.py \
 	    $(shell find tests/grading -type f -o -type l)" -- $(SUBMAKE) check-grader
@@ -377,6 +382,10 @@ check-grader: prefix-libs
 ## handout: build/handout.tar.gz for students: committed files only, no solutions, no staff targets
 handout: prefix-libs
 	@$(PYTHON) tools/handout.py build/handout.tar.gz
+
+## check-handout: make the handout, prove no answer line is in it, and build, check and grade a fresh unpack
+check-handout: handout
+	@$(PYTHON) tools/check_handout.py --build build/handout.tar.gz
 # staff-only end
 
 # ---------------------------------------------------------------------------
@@ -452,7 +461,7 @@ clean:
 .PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-exercises check-grader handout figures check-model check-tools bench grade-all \
+        check-starters check-exercises check-grader handout check-handout figures check-model check-tools bench grade-all \
         grade-libs autograder check-autograder
 
 -include book/book.mk

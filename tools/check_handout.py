@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Prove the students' handout gives no answer away: tools/check_handout.py HANDOUT.tar.gz
+"""Prove the students' handout: tools/check_handout.py [--build] HANDOUT.tar.gz
+
+It gives no answer away (always), and with --build it works from a fresh unpack: `make
+check` there passes every stage once mywork/ holds the reference solutions, and with an
+empty mywork/ its last stage names all the exercises as unsolved.
 
 A *solution line* is a line of an exercise's solution/ file, stripped of surrounding
 blanks, at least 30 characters long, that is the answer's own.  Not the answer's own:
@@ -16,10 +20,13 @@ It also fails if the handout holds a solution/ folder, a grader test submission,
 hidden test (one whose points line is not `visible`).
 """
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +103,45 @@ def readable(data):
                           check=True).stdout.decode(errors="replace")
 
 
-def main(path):
+def run(cmd, cwd):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def last_line(text):
+    lines = [l for l in text.splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+def build_check(path):
+    """Problems found building, checking and grading a fresh unpack of the handout."""
+    problems = []
+    with tempfile.TemporaryDirectory() as d:
+        with tarfile.open(path) as tar:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(d, filter="data")
+            else:                                   # Python before 3.11.4; our own archive
+                tar.extractall(d)
+        top = Path(d) / "hmm-workbook"
+        sols = sorted(ROOT.glob("exercises/ch[0-9][0-9]-*/*/solution"))
+        for sol in sols:
+            dest = top / "mywork" / sol.parent.parent.name / sol.parent.name
+            shutil.copytree(sol, dest)
+        done = run(["make", "check"], top)
+        want = f"exercises: {len(sols)} passed, 0 failed"
+        if done.returncode != 0 or want not in done.stdout:
+            problems.append(f"make check with every solution in mywork/ (exit "
+                            f"{done.returncode}): {last_line(done.stdout + done.stderr)}")
+        empty = run(["make", "-s", "check-exercises", "MYWORK=nothing-yet"], top)
+        want = f"exercises: 0 passed, {len(sols)} failed"
+        named = empty.stdout.count("unsolved: ")
+        if empty.returncode == 0 or want not in empty.stdout or named != len(sols):
+            problems.append(f"make check-exercises with no work (exit {empty.returncode}, "
+                            f"{named} named unsolved): {last_line(empty.stdout + empty.stderr)}")
+    return problems
+
+
+def main(path, build=False):
     answers, hidden = solution_lines(), hidden_tests()
     problems = []
     files = 0
@@ -117,15 +162,22 @@ def main(path):
                 for test in sorted(hidden):
                     if re.search(rf"\b{test}\b", text):
                         problems.append(f"{name}: names the hidden test {test}")
+    if build:
+        problems += build_check(path)
     for p in problems:
         print("  " + p)
     verdict = "0 problems" if not problems else f"{len(problems)} problems"
     print(f"check-handout: {files} files, {len(answers)} solution lines, "
-          f"{len(hidden)} hidden tests looked for, {verdict}")
+          f"{len(hidden)} hidden tests looked for{', built and graded' if build else ''}, "
+          f"{verdict}")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: tools/check_handout.py HANDOUT.tar.gz")
-    sys.exit(main(sys.argv[1]))
+    argv = sys.argv[1:]
+    build = bool(argv) and argv[0] == "--build"
+    if build:
+        argv = argv[1:]
+    if len(argv) != 1:
+        sys.exit("usage: tools/check_handout.py [--build] HANDOUT.tar.gz")
+    sys.exit(main(argv[0], build))

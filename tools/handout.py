@@ -118,6 +118,17 @@ def answer_parts(chapters):
     return texts, hidden
 
 
+def gap_note(definition, exdir):
+    """A chunk's definition line, preceded by a note that its code is an exercise's."""
+    title = re.search(r"^title\s*=\s*(.+)$", (exdir / "exercise.conf").read_text(), re.M)
+    rel = exdir.relative_to(ROOT)
+    return ["\n::: {.answer-gap}\n",
+            f"**Yours to write:** the code of this chunk is the answer to the exercise "
+            f"[*{title.group(1).strip()}*](#exercise-{exdir.name}) (`{rel}/`). The text "
+            f"says what it must do; the exercise states the contract in full.\n",
+            ":::\n\n", definition]
+
+
 def student_chapter(ch, lines, hidden):
     out, i = [], 0
     while i < len(lines):
@@ -125,7 +136,8 @@ def student_chapter(ch, lines, hidden):
         if key in hidden and hidden[key][0] > i:         # a part with a body to hide
             end, name, exdir, answers = hidden[key]
             rel = exdir.relative_to(ROOT)
-            out.append(f"/* The exercise {rel.name} ({rel}/) asks you to write this. */\n")
+            out[-1:] = gap_note(out[-1], exdir)
+            out.append(f"/* Yours to write: the exercise {rel.name}. */\n")
             for line in lines[i:end]:
                 if USE.search(line):            # keep the chunk graph whole
                     out.append(line)

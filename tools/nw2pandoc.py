@@ -1427,15 +1427,15 @@ def exercises_md(ch):
             points = exercise_points(os.path.join(exdir, "tests", "points"))
             rel = "exercises/%s/%s/" % (os.path.basename(chdir), os.path.basename(exdir))
             found.append((conf.get("difficulty", "9"), conf.get("title", rel), points,
-                          rel, statement))
+                          rel, statement, os.path.basename(exdir)))
     if not found:
         return ""
     out = ["\n## Exercises {#exercises-%s .unnumbered}\n" % number,
            "Each exercise replaces one file of this chapter's code with yours; "
            "`make grade SUBMISSION=DIR` builds and scores it (see the README). "
            "Difficulty runs from \u2460 to \u2462.\n"]
-    for i, (level, title, points, rel, statement) in enumerate(sorted(found), 1):
-        out.append("::: {.exercise}")
+    for i, (level, title, points, rel, statement, name) in enumerate(sorted(found), 1):
+        out.append("::: {.exercise #exercise-%s}" % name)
         out.append("**Exercise %s.%d %s %s** \u00b7 %d points \u00b7 `%s`\n"
                    % (ch.number, i, DIFFICULTY_MARK.get(level, ""),
                       md_escape(title), points, rel))
