@@ -80,8 +80,9 @@ tangle: build/code.stamp
 # In a student's handout (it has reference/), the files the exercises replace are not
 # tangled: its chapters show their chunks as placeholders, and the libraries take the
 # compiled reference objects instead (tools/handout.py).
-ANSWER_FILES := $(if $(wildcard reference),$(shell sed -n 's/^replaces *= *//p' \
-                  exercises/ch*/*/exercise.conf))
+# (An extension exercise's file is the book's own code, its starter: it stays.)
+ANSWER_FILES := $(if $(wildcard reference),$(shell grep -L '^kind *= *extension' \
+                  exercises/ch*/*/exercise.conf | xargs -r sed -n 's/^replaces *= *//p'))
 TANGLE := $(PYTHON) tools/tangle.py $(foreach f,$(ANSWER_FILES),--exclude $(f))
 TANGLE_DEPS := $(CHAPTERS) tools/tangle.py tools/solutions.sh \
                $(wildcard exercises/ch*/*/exercise.conf)

@@ -34,8 +34,10 @@ MIN = 30
 
 
 def replaced_files():
-    return {re.search(r"^replaces\s*=\s*(\S+)", conf.read_text(), re.M).group(1)
-            for conf in ROOT.glob("exercises/ch[0-9][0-9]-*/*/exercise.conf")}
+    """The files the fill-in exercises replace (an extension's file is the book's own)."""
+    confs = [c.read_text() for c in ROOT.glob("exercises/ch[0-9][0-9]-*/*/exercise.conf")]
+    return {re.search(r"^replaces\s*=\s*(\S+)", text, re.M).group(1) for text in confs
+            if not re.search(r"^kind\s*=\s*extension", text, re.M)}
 
 
 def stripped_lines(text):

@@ -226,9 +226,11 @@ def build(ex, src_dir, work):
     pfx, objs, replaced = prefix_objects(ex)
     inc_dir = pfx / "code" / "include"
     chapter_headers = {h.name for h in inc_dir.glob("*.h")}
+    own_headers = set().union(*(policy.system_includes(f.read_text())
+                                for f in (ex.path / "starter").glob("*")))
     for name in ex.files:
         text = (work / "src" / name).read_bytes().decode(errors="replace")
-        reason = policy.check_includes(text, name, chapter_headers)
+        reason = policy.check_includes(text, name, chapter_headers, own_headers)
         if reason:
             return None, "", reason
     status, log = in_build_sandbox(compile_script(ex), inc_dir, work)
@@ -237,12 +239,13 @@ def build(ex, src_dir, work):
     if status != 0:
         return None, log, None
     reference_defs, library_defs = defined_globals([replaced]), defined_globals(objs)
+    reference_calls = set(policy.symbols(replaced, "-u"))
     for name in ex.files:
         stem = Path(name).stem
         deps = (work / "out" / f"{stem}.d").read_text(errors="replace")
         reason = (policy.check_dependencies(deps, name, ALLOWED_DEP_DIRS) or
                   policy.check_object(work / "out" / f"{stem}.o", name, reference_defs,
-                                      library_defs))
+                                      library_defs, reference_calls))
         if reason:
             return None, log, reason
     suites = suite_objects(ex, ["-I" + str(inc_dir), "-I" + str(ROOT / "tests")])

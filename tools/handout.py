@@ -71,9 +71,13 @@ def parts_of(path):
 
 
 def exercises():
+    """The fill-in exercises: (chapter, replaced file, folder).  An extension exercise's
+    file is the book's own code, handed out as its starter: nothing of it is hidden."""
     out = []
     for conf in sorted((ROOT / "exercises").glob("ch[0-9][0-9]-*/*/exercise.conf")):
         text = conf.read_text()
+        if re.search(r"^kind\s*=\s*extension", text, re.M):
+            continue
         replaces = re.search(r"^replaces\s*=\s*(\S+)", text, re.M).group(1)
         out.append((conf.parent.parent.name[2:4], replaces, conf.parent))
     return out

@@ -1427,18 +1427,23 @@ def exercises_md(ch):
             points = exercise_points(os.path.join(exdir, "tests", "points"))
             rel = "exercises/%s/%s/" % (os.path.basename(chdir), os.path.basename(exdir))
             found.append((conf.get("difficulty", "9"), conf.get("title", rel), points,
-                          rel, statement, os.path.basename(exdir)))
+                          rel, statement, os.path.basename(exdir),
+                          conf.get("kind") == "extension"))
     if not found:
         return ""
     out = ["\n## Exercises {#exercises-%s .unnumbered}\n" % number,
            "Each exercise replaces one file of this chapter's code with yours; "
            "`make grade SUBMISSION=DIR` builds and scores it (see the README). "
-           "Difficulty runs from \u2460 to \u2462.\n"]
-    for i, (level, title, points, rel, statement, name) in enumerate(sorted(found), 1):
+           "Difficulty runs from \u2460 to \u2462." +
+           (" An *extension* starts from the book's own file and asks for something "
+            "the book does not implement." if any(f[-1] for f in found) else "") + "\n"]
+    # Fill-in exercises first, by difficulty; then the extensions.
+    found.sort(key=lambda f: (f[-1], f[0], f[1]))
+    for i, (level, title, points, rel, statement, name, ext) in enumerate(found, 1):
         out.append("::: {.exercise #exercise-%s}" % name)
-        out.append("**Exercise %s.%d %s %s** \u00b7 %d points \u00b7 `%s`\n"
+        out.append("**Exercise %s.%d %s %s**%s \u00b7 %d points \u00b7 `%s`\n"
                    % (ch.number, i, DIFFICULTY_MARK.get(level, ""),
-                      md_escape(title), points, rel))
+                      md_escape(title), " \u00b7 *extension*" if ext else "", points, rel))
         out.append(statement)
         out.append(":::\n")
     return "\n".join(out) + "\n"

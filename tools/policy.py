@@ -6,12 +6,14 @@ it; a rejected exercise scores 0 and the reason is shown to the student and the 
 * Files: a submission is regular files only (no symlink, FIFO, device or directory),
   each at most MAX_BYTES, named as the starter's files are.
 * Includes: before compiling, every #include must name a header of the chapter
-  (`"hmmwb.h"`, `"page.h"`...) or a standard header of ALLOWED_SYSTEM_HEADERS; after
+  (`"hmmwb.h"`, `"page.h"`...), a standard header of ALLOWED_SYSTEM_HEADERS, or one the
+  exercise's starter includes itself; after
   compiling, the compiler's own dependency list must hold nothing else.
 * Object: its global definitions must be a subset of the reference file's (so no
   replacing libc, Check, or other parts of the library); it may have no constructors or
   destructors (.init_array, .fini_array, .ctors, .dtors, .preinit_array) and no IFUNC;
-  it may call only the library's functions and ALLOWED_CALLS; and its machine code may
+  it may call only the library's functions, ALLOWED_CALLS and what the replaced file
+  calls itself; and its machine code may
   not contain system-call instructions.  In an exercise about page tables there is no
   reason to control processes, handle signals, read the environment, load code or touch
   files, and each of those is how a submission could reach the grader.
@@ -75,13 +77,19 @@ def read_source(path):
         return f.read(MAX_BYTES + 1)
 
 
-def check_includes(text, name, chapter_headers):
-    """Every #include names a chapter header or an allowed system header."""
+def system_includes(text):
+    """The standard headers a source includes (a starter's own are allowed)."""
+    return {m.group(2) for m in INCLUDE_RE.finditer(text) if m.group(1) == "<"}
+
+
+def check_includes(text, name, chapter_headers, also_allowed=()):
+    """Every #include names a chapter header, an allowed system header, or one the
+    exercise's starter includes itself."""
     for m in INCLUDE_RE.finditer(text):
         kind, header = m.group(1), m.group(2)
         if kind == '"' and header in chapter_headers:
             continue
-        if kind == "<" and header in ALLOWED_SYSTEM_HEADERS:
+        if kind == "<" and (header in ALLOWED_SYSTEM_HEADERS or header in also_allowed):
             continue
         close = ">" if kind == "<" else '"'
         return f"{name}: #include {kind}{header}{close} is not allowed"
@@ -108,8 +116,10 @@ def symbols(obj, *flags):
     return out
 
 
-def check_object(obj, name, reference_defs, library_defs):
-    """The compiled submission: what it defines, what it calls, what it contains."""
+def check_object(obj, name, reference_defs, library_defs, reference_calls=()):
+    """The compiled submission: what it defines, what it calls, what it contains.  It may
+    call what the file it replaces calls (the book's page allocator maps its RAM with
+    mmap; an exercise that extends that file may too)."""
     defined = symbols(obj, "-g", "--defined-only")
     extra = sorted(s for s in defined if s not in reference_defs)
     if extra:
@@ -118,7 +128,8 @@ def check_object(obj, name, reference_defs, library_defs):
         return f"{name}: defines an indirect function (IFUNC)"
     undefined = symbols(obj, "-u")
     calls = sorted(s for s in undefined
-                   if s not in library_defs and s not in ALLOWED_CALLS and s not in defined)
+                   if s not in library_defs and s not in ALLOWED_CALLS and s not in defined
+                   and s not in reference_calls)
     if calls:
         return f"{name}: calls {', '.join(calls[:5])}, which exercises may not use"
     sections = subprocess.run(["objdump", "-h", str(obj)], capture_output=True,

@@ -2,8 +2,11 @@
 # Each exercise's reference solution is the book's own code for the file it replaces,
 # as chapters 00..NN (NN = the exercise's chapter) tangle it: the grader builds the
 # exercise against that chapter's library, so the solution is that chapter's version.
-#   tools/solutions.sh write   copy it into the exercise's solution/
-#   tools/solutions.sh check   fail if a solution/ file differs from it
+# An extension exercise (`kind = extension`) asks for more than the book implements:
+# there the book's file is the *starter* (without the tangler's header and #line
+# directives, since the student edits the copy), and the solution is written by hand.
+#   tools/solutions.sh write   copy it into the exercise's solution/ (starter/)
+#   tools/solutions.sh check   fail if a solution/ (starter/) file differs from it
 set -euo pipefail
 
 mode=${1:-check}
@@ -44,18 +47,23 @@ for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
     replaces=$(sed -n 's/^replaces *= *//p' "$conf")
     src=$(prefix_tree "$chapter")/$replaces
     dst=$dir/solution/$(basename "$replaces")
+    given=$dir/starter/$(basename "$replaces")
     if [ ! -f "$src" ]; then
         echo "solutions: $conf replaces $replaces, which chapters 00-$chapter do not produce" >&2
         status=1
         continue
     fi
-    if [ ! -f "$dir/starter/$(basename "$replaces")" ]; then
+    if grep -qE '^kind *= *extension' "$conf"; then
+        [ -f "$dst" ] || { echo "solutions: $dir/solution/ lacks $(basename "$replaces")" >&2; status=1; }
+        sed '1{/^\/\* Generated from /d};/^#line /d' "$src" >"$tmp/starter"
+        src=$tmp/starter dst=$given
+    elif [ ! -f "$given" ]; then
         echo "solutions: $dir/starter/ lacks $(basename "$replaces")" >&2
         status=1
     fi
     if ! cmp -s "$src" "$dst"; then
         if [ "$mode" = write ]; then
-            cp "$src" "$dst"
+            mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
         else
             echo "solutions: $dst differs from chapter $chapter's $replaces: run 'make tangle'" >&2
             status=1
