@@ -55,8 +55,9 @@ help:
 
 # ---------------------------------------------------------------------------
 # Tools.  Detected by command, so a machine that lost one is repaired.
-TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin bubblewrap
-TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin bwrap
+TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin bubblewrap gnuplot-nox
+TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin bwrap \
+                 gnuplot
 
 ## tools: install the Debian packages the build needs (noweb without its TeX recommends)
 tools:
@@ -397,7 +398,8 @@ LADDER_FIGURES_04 := build/figures/seed001-valid.txt build/figures/seed001-seq.t
 LADDER_FIGURES_08 := build/figures/seed002-before.txt build/figures/seed002-owner.txt
 LADDER_FIGURES_09 := build/figures/seed004-check-pass.txt build/figures/seed004-owner.txt
 DOT_FIGURES := $(patsubst figures/%.dot,build/figures/%.svg,$(wildcard figures/*.dot))
-FIGURE_SVGS := $(foreach n,04 08 09,$(LADDER_FIGURES_$(n):.txt=.svg)) $(DOT_FIGURES)
+FIGURE_SVGS := $(foreach n,04 08 09,$(LADDER_FIGURES_$(n):.txt=.svg)) $(DOT_FIGURES) \
+               build/figures/bench-ratios.svg
 
 ## figures: run the race scenarios and draw their ladder diagrams, and the state diagrams
 figures: tools build/code.stamp
@@ -446,13 +448,37 @@ build/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@$(CC) $(CSTD) $(WARN) -O2 -flto -g -pthread -Icode/include $< $(LIB_SRCS) -o $@
 
 ## bench: measure the simulation against same-run baselines; tables, data and a plot in build/bench/
-bench: build/code.stamp
-	@command -v gnuplot >/dev/null || tools/install-packages.sh gnuplot-nox >/dev/null
+bench: tools build/code.stamp
 	@$(SUBMAKE) -j$(JOBS) $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $${b##*/}"; $$b build/bench/$${b##*/}.dat || exit 1; done
+	@tools/bench_machine.sh >build/bench/machine.txt
 	@gnuplot -e "hmm='build/bench/bench_hmm.dat'; mig='build/bench/bench_migrate.dat'; \
 	    out='build/bench/ratios.svg'" tools/bench_plot.gp
-	@echo "bench: data in build/bench/*.dat, plot in build/bench/ratios.svg"
+	@echo "bench: data in build/bench/*.dat, plot in build/bench/ratios.svg;" \
+	    "'make bench-record' puts this run in the book's Appendix A"
+
+# The book shows one recorded run (book/measurements/, committed): its table and plot are
+# drawn from those numbers whenever the book is built.
+MEASURED := book/measurements
+## bench-record: keep the last `make bench` run in book/measurements/ for the book's appendix
+bench-record:
+	@test -f build/bench/bench_hmm.dat -a -f build/bench/bench_migrate.dat \
+	    -a -f build/bench/machine.txt || { echo "bench-record: run 'make bench' first"; exit 2; }
+	@mkdir -p $(MEASURED)
+	@cp build/bench/bench_hmm.dat build/bench/bench_migrate.dat build/bench/machine.txt $(MEASURED)/
+	@echo "bench-record: $(MEASURED)/ holds the run; commit it with the chapters"
+
+build/book-inc/measurements.md: $(wildcard $(MEASURED)/*) tools/bench_table.py
+	@mkdir -p $(@D)
+	@$(PYTHON) tools/bench_table.py $(MEASURED) >$@.tmp && mv $@.tmp $@
+
+build/figures/bench-ratios.svg: $(wildcard $(MEASURED)/*.dat) tools/bench_plot.gp
+	@mkdir -p $(@D)
+	@gnuplot -e "hmm='$(MEASURED)/bench_hmm.dat'; mig='$(MEASURED)/bench_migrate.dat'; \
+	    out='$@'" tools/bench_plot.gp
+
+BOOK_CHAPTERS := $(CHAPTERS) $(sort $(wildcard chapters/[A-Z]-*.nw))
+BOOK_INCLUDES := build/book-inc/measurements.md
 
 # ---------------------------------------------------------------------------
 ## clean: remove build/
@@ -462,7 +488,7 @@ clean:
 .PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
-        check-starters check-exercises check-grader handout check-handout figures check-model check-tools bench grade-all \
+        check-starters check-exercises check-grader handout check-handout figures check-model check-tools bench bench-record grade-all \
         grade-libs autograder check-autograder
 
 -include book/book.mk

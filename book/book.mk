@@ -26,6 +26,9 @@
 #
 # Variables (all may be overridden):
 #   CHAPTERS          chapter sources, in order       (chapters/*.nw, sorted)
+#   BOOK_CHAPTERS     what the book shows             (CHAPTERS; the top Makefile adds
+#                     the appendices, chapters/A-*.nw, which hold no library code)
+#   BOOK_INCLUDES     files the chapters include (`<!-- include: PATH -->`), made first
 #   BOOK_OUT          output directory                 (build/book)
 #   BOOK_FIGURE_DIRS  where figure images are found    (figures build/figures)
 #   BOOK_FIGURE_DEPS  targets that generate figures    (none)
@@ -38,6 +41,8 @@ NOWEB_LIB ?= /usr/lib/noweb
 PYTHON ?= python3
 PANDOC ?= pandoc
 CHAPTERS ?= $(sort $(wildcard chapters/*.nw))
+BOOK_CHAPTERS ?= $(CHAPTERS)
+BOOK_INCLUDES ?=
 BOOK_OUT ?= build/book
 BOOK_TOOLS ?= $(BOOK_ROOT)/tools
 BOOK_FIGURE_DIRS ?= figures build/figures
@@ -49,7 +54,7 @@ BOOK_PDF_PACKAGES ?= texlive-xetex texlive-latex-recommended texlive-latex-extra
 BOOK_EXERCISES := $(wildcard $(BOOK_ROOT)/exercises/ch*/*/README.md \
                     $(BOOK_ROOT)/exercises/ch*/*/exercise.conf \
                     $(BOOK_ROOT)/exercises/ch*/*/tests/points)
-BOOK_STEMS := $(basename $(notdir $(CHAPTERS)))
+BOOK_STEMS := $(basename $(notdir $(BOOK_CHAPTERS)))
 BOOK_PAGE_STEMS := index $(BOOK_STEMS) chunk-index identifier-index
 BOOK_PAGES := $(addprefix $(BOOK_OUT)/,$(addsuffix .html,$(BOOK_PAGE_STEMS)))
 BOOK_MD := $(addprefix $(BOOK_OUT)/md/,$(addsuffix .md,$(BOOK_PAGE_STEMS)))
@@ -74,11 +79,11 @@ check-book: book
 pdf: $(BOOK_PDF)
 
 # The noweb stream of all chapters, with definitions, uses and cross-references.
-$(BOOK_STREAM): $(CHAPTERS) $(BOOK_TOOLS)/nwdefs.py
-	@test -n "$(strip $(CHAPTERS))" || { echo "book: no chapters (CHAPTERS is empty)" >&2; exit 1; }
+$(BOOK_STREAM): $(BOOK_CHAPTERS) $(BOOK_TOOLS)/nwdefs.py
+	@test -n "$(strip $(BOOK_CHAPTERS))" || { echo "book: no chapters (CHAPTERS is empty)" >&2; exit 1; }
 	@mkdir -p $(@D)
-	@echo "book: cross-referencing $(words $(CHAPTERS)) chapters"
-	@$(NOWEB_LIB)/markup $(CHAPTERS) > $@.1
+	@echo "book: cross-referencing $(words $(BOOK_CHAPTERS)) chapters"
+	@$(NOWEB_LIB)/markup $(BOOK_CHAPTERS) > $@.1
 	@$(PYTHON) $(BOOK_TOOLS)/nwdefs.py < $@.1 > $@.2
 	@$(NOWEB_LIB)/finduses < $@.2 > $@.3
 	@$(NOWEB_LIB)/noidx < $@.3 > $@.4
@@ -87,7 +92,7 @@ $(BOOK_STREAM): $(CHAPTERS) $(BOOK_TOOLS)/nwdefs.py
 
 # nw2pandoc rewrites only the Markdown files whose text changed, so pandoc
 # runs again only for those pages.
-$(BOOK_OUT)/md/.stamp: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES)
+$(BOOK_OUT)/md/.stamp: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES) $(BOOK_INCLUDES)
 	@mkdir -p $(@D)
 	@$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format html --outdir $(@D) < $(BOOK_STREAM)
 	@touch $@
@@ -115,7 +120,7 @@ book-figures: $(BOOK_FIGURE_DEPS)
 	  done; \
 	done
 
-$(BOOK_OUT)/pdf/book.md: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES)
+$(BOOK_OUT)/pdf/book.md: $(BOOK_STREAM) $(BOOK_TOOLS)/nw2pandoc.py $(BOOK_EXERCISES) $(BOOK_INCLUDES)
 	@mkdir -p $(@D)
 	@echo "pdf: $@"
 	@$(PYTHON) $(BOOK_TOOLS)/nw2pandoc.py --format latex --outdir $(@D) --output $(@F) < $(BOOK_STREAM)

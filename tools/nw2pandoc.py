@@ -29,7 +29,9 @@ Conventions it relies on (see book/book.mk):
   * chunk numbers are N followed by letters: 2a, 2b, ... 2z, 2aa: the chunks of chapter N
     in order;
   * an image whose path contains `figures/` is shown from the book's
-    figures/ directory: `../figures/x.svg` becomes `figures/x.svg`.
+    figures/ directory: `../figures/x.svg` becomes `figures/x.svg`;
+  * a paragraph `<!-- include: PATH -->` is replaced by the Markdown in PATH;
+  * an appendix is A-slug.nw (B-, ...): Appendix A, sections A.1, figures A.1.
 """
 
 import argparse
@@ -49,7 +51,10 @@ class Chapter:
         self.path = path
         self.stem = os.path.splitext(os.path.basename(path))[0]
         m = re.match(r"(\d+)", self.stem)
-        self.number = int(m.group(1)) if m else index
+        appendix = re.match(r"([A-Z])-", self.stem)
+        # An appendix (A-slug.nw) is designated by its letter: Appendix A, A.1, Figure A.1.
+        self.appendix = bool(appendix) and not m
+        self.number = int(m.group(1)) if m else appendix.group(1) if appendix else index
         self.page = self.stem + ".html"
         self.index = index       # position in the book
         self.items = []          # ('docs', lines) | ('code', Chunk)
@@ -60,10 +65,12 @@ class Chapter:
 
     @property
     def numbered(self):
-        return self.number > 0
+        return self.appendix or self.number > 0
 
     @property
     def label(self):
+        if self.appendix:
+            return "Appendix %s" % self.number
         return "Chapter %d" % self.number if self.numbered else ""
 
 
@@ -93,7 +100,7 @@ class Chunk:
         while k > 0:
             k, r = divmod(k - 1, 26)
             letters = chr(ord("a") + r) + letters
-        return "%d%s" % (self.chapter.number, letters)
+        return "%s%s" % (self.chapter.number, letters)
 
     @property
     def href(self):
@@ -1116,7 +1123,10 @@ class DocRenderer:
                 return None
             cls = "" if self.chapter.numbered else " .unnumbered"
             pre = post = ""
-            if self.chapter.numbered:
+            if self.chapter.appendix:
+                pre = ("`\\appendix\\setcounter{chapter}{%d}`{=latex}\n\n"
+                       % (ord(self.chapter.number) - ord("A")))
+            elif self.chapter.numbered:
                 pre = ("`\\setcounter{chapter}{%d}`{=latex}\n\n"
                        % (self.chapter.number - 1))
             else:
@@ -1139,10 +1149,10 @@ class DocRenderer:
         if level in (2, 3) and self.chapter.numbered and not unnumbered:
             if level == 2:
                 self.sec = [self.sec[0] + 1, 0]
-                number = "%d.%d" % (self.chapter.number, self.sec[0])
+                number = "%s.%d" % (self.chapter.number, self.sec[0])
             else:
                 self.sec[1] += 1
-                number = "%d.%d.%d" % (self.chapter.number, self.sec[0],
+                number = "%s.%d.%d" % (self.chapter.number, self.sec[0],
                                        self.sec[1])
         if level in (2, 3):
             self.chapter.sections.append((level, number, title_md, ident))
@@ -1165,11 +1175,11 @@ class DocRenderer:
         if not m:
             return line
         self.figures += 1
-        label = ("Figure %d.%d" % (self.chapter.number, self.figures)
+        label = ("Figure %s.%d" % (self.chapter.number, self.figures)
                  if self.chapter.numbered else "Figure %d" % self.figures)
         attrs = m.group(3) or ""
         if "#" not in attrs:
-            fid = "#fig-%d-%d" % (self.chapter.number, self.figures)
+            fid = "#fig-%s-%d" % (self.chapter.number, self.figures)
             attrs = "{%s %s}" % (fid, attrs[1:-1]) if attrs else "{%s}" % fid
         caption = m.group(1)
         return "![[%s]{.figlabel} %s](%s)%s" % (label, caption, m.group(2), attrs)
@@ -1181,11 +1191,30 @@ class DocRenderer:
             text = self.line(segs)
             if text is None:
                 continue
+            m = INCLUDE_RE.match(text)
+            if m and not was_fence:
+                out.extend(included(m.group(1), self.chapter.path))
+                self.prev_blank = False
+                continue
             if not was_fence and self.prev_blank:
                 text = self.figure(text)
             self.prev_blank = text.strip() == ""
             out.append(text)
         return out
+
+
+# A paragraph `<!-- include: PATH -->` stands for the Markdown in PATH (from the
+# repository root), written by the build: measurements, a program's real output.
+INCLUDE_RE = re.compile(r"^<!-- include: (\S+) -->\s*$")
+
+
+def included(path, chapter_path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().rstrip("\n").split("\n")
+    except OSError as e:
+        sys.exit("nw2pandoc: %s includes %s: %s (the book's make rules build it)"
+                 % (chapter_path, path, e.strerror))
 
 
 def latex_escape(s):

@@ -9,6 +9,9 @@
  *   insert        one insert and remove with N notifiers, against N = 10
  *   dmirror-snap  HMM_DMIRROR_SNAPSHOT per page with N notifiers, against N = 10
  *   dmirror-read  HMM_DMIRROR_READ per page (pages already mapped), against memcpy 4 KiB
+ *   overhead      host memory per mapped simulated page beyond its 4 KiB (struct page,
+ *                 page tables), from the process's resident size; baseline 4 KiB;
+ *                 and the size of one struct page against the same 4 KiB
  *
  * CPU time of this process, median of 5 runs after one warm-up.  Prints a table and
  * writes "row size value baseline" lines to the file named by its argument. */
@@ -117,6 +120,41 @@ static void bench_snapshot(unsigned long mib)
     row("snapshot", size, median(v), median(b), "ns/page");
     free(pfns);
     free(ptes);
+    mmput(mm);
+}
+
+/* Resident host memory of this process, in bytes (/proc/self/statm's second field). */
+static double resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (double)resident * P;
+}
+
+/* Host memory per simulated page mapped by a process, beyond the page's own 4 KiB: its
+ * struct page, its share of the page tables, and whatever else the simulation keeps.
+ * The baseline is the 4 KiB of data itself, so the ratio is the overhead's fraction. */
+static void bench_overhead(unsigned long mib)
+{
+    unsigned long n = mib * 256;
+    struct mm_struct *mm = sim_mm_create();
+    double before = resident_bytes(), after;
+    unsigned long addr = sim_mmap(mm, 0, n * P, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS);
+    char size[16], one = 1;
+
+    for (unsigned long i = 0; i < n; i++)
+        sim_write(mm, addr + i * P, &one, 1);
+    after = resident_bytes();
+    snprintf(size, sizeof(size), "%luMiB", mib);
+    row("overhead", size, (after - before) / n - P, P, "bytes/page");
+    row("descriptor", "struct-page", sizeof(struct page), P, "bytes/page");
     mmput(mm);
 }
 
@@ -289,6 +327,8 @@ int main(int argc, char **argv)
     printf("%-13s %-10s %12s %12s %-12s %9s\n", "what", "size", "value", "baseline", "unit",
            "ratio");
     static const unsigned long sizes[] = { 1, 16, 256, 1024 };
+
+    bench_overhead(256);        /* first: its frames' host memory must not be touched yet */
 
     for (int i = 0; i < 4; i++)
         bench_snapshot(sizes[i]);
