@@ -909,6 +909,69 @@ START_TEST(test_checker_flags_referenced_free_frame)
 }
 END_TEST
 
+/* The most recently freed frames keep their host memory; below them, it goes back a
+ * batch at a time.  (Each test runs in a fresh process: nothing was freed before.) */
+START_TEST(test_freed_frames_give_host_memory_back)
+{
+    enum { N = SIM_TRIM_KEEP + 2 * SIM_TRIM_BATCH };
+    static struct page *pages[N];
+    unsigned long before = sim_nr_host_pages_returned();
+
+    for (int i = 0; i < N; i++) {
+        pages[i] = alloc_page();
+        ck_assert_ptr_nonnull(pages[i]);
+        *(char *)sim_page_address(pages[i]) = 1;
+    }
+    for (int i = 0; i < SIM_TRIM_KEEP + SIM_TRIM_BATCH - 1; i++)
+        put_page(pages[i]);
+    ck_assert_uint_eq(sim_nr_host_pages_returned(), before);
+    put_page(pages[SIM_TRIM_KEEP + SIM_TRIM_BATCH - 1]);
+    ck_assert_uint_eq(sim_nr_host_pages_returned(), before + SIM_TRIM_BATCH);
+    for (int i = SIM_TRIM_KEEP + SIM_TRIM_BATCH; i < N; i++)
+        put_page(pages[i]);
+    ck_assert_uint_eq(sim_nr_host_pages_returned(), before + 2 * SIM_TRIM_BATCH);
+    ck_assert_int_eq(sim_check_invariants(), 0);
+}
+END_TEST
+
+/* A trim never touches a frame in use, even one freed and reallocated since the last:
+ * only frames still on the free list go. */
+START_TEST(test_trim_spares_frames_in_use)
+{
+    enum { N = SIM_TRIM_KEEP + SIM_TRIM_BATCH };
+    static struct page *others[N];
+    struct page *kept[16];
+    unsigned long before = sim_nr_host_pages_returned();
+
+    for (int i = 0; i < 16; i++) {
+        kept[i] = alloc_page();
+        put_page(kept[i]);
+    }
+    for (int i = 0; i < 16; i++) {
+        kept[i] = alloc_page();
+        sim_fill_pattern(sim_page_address(kept[i]), PAGE_SIZE, i);
+    }
+    for (int i = 0; i < N; i++)
+        others[i] = alloc_page();
+    for (int i = 0; i < N; i++)
+        put_page(others[i]);
+    ck_assert_uint_eq(sim_nr_host_pages_returned(), before + SIM_TRIM_BATCH);
+    for (int i = 0; i < 16; i++) {
+        ck_assert_uint_eq(sim_pattern_mismatch(sim_page_address(kept[i]), PAGE_SIZE, i),
+                          PAGE_SIZE);
+        put_page(kept[i]);
+    }
+    /* and a frame whose memory went back comes out zeroed like any other */
+    for (int i = 0; i < N; i++)
+        others[i] = alloc_page();
+    for (int i = 0; i < N; i++) {
+        ck_assert_uint_eq(sim_bytes_mismatch(sim_page_address(others[i]), PAGE_SIZE, 0),
+                          PAGE_SIZE);
+        put_page(others[i]);
+    }
+}
+END_TEST
+
 /* A free frame left locked is reported. */
 START_TEST(test_checker_flags_locked_free_frame)
 {
@@ -971,6 +1034,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_ram_configure_after_boot);
     tcase_add_test(tc, test_ram_configure_after_query);
     tcase_add_test(tc, test_page_reserve);
+    tcase_add_test(tc, test_freed_frames_give_host_memory_back);
+    tcase_add_test(tc, test_trim_spares_frames_in_use);
     suite_add_tcase(s, tc);
 
     tc = sim_tcase("sections", 5);

@@ -32,6 +32,9 @@ ROWS = {
                  "256 MiB", "the page's 4 KiB", "bytes", None),
     "descriptor": ("one `struct page`, allocated for every frame of RAM at boot",
                    "the page's 4 KiB", "bytes", None),
+    "given-back": ("the host memory per page that the process's resident size drops by "
+                   "when the simulated process that mapped 256 MiB exits",
+                   "the page's 4 KiB", "bytes", None),
 }
 
 

@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum d408b46c4652): edit the chapter, not this file. */
-#line 801 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum ad66a1549d44): edit the chapter, not this file. */
+#line 886 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,7 +144,11 @@ static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct page *free_list;           /* frames freed at least once */
 static unsigned long never_used_next;    /* index of the next fresh frame */
 static unsigned long nr_free_listed;     /* length of free_list */
-#line 413 "chapters/01-physical-memory.nw"
+static unsigned long nr_free_untrimmed;  /* the first ones still hold host memory */
+#line 580 "chapters/01-physical-memory.nw"
+static unsigned long nr_host_pages_returned;
+static void sim_trim_free_frames(void);
+#line 414 "chapters/01-physical-memory.nw"
 static struct page *sim_take_free_frame(void)
 {
     struct page *page = NULL;
@@ -154,6 +158,8 @@ static struct page *sim_take_free_frame(void)
         page = free_list;
         free_list = page->free_next;
         nr_free_listed--;
+        if (nr_free_untrimmed)
+            nr_free_untrimmed--;
     } else if (never_used_next < sim_ram->nr_pages) {
         page = &sim_ram->pages[never_used_next++];
     }
@@ -164,7 +170,7 @@ static struct page *sim_take_free_frame(void)
     pthread_mutex_unlock(&zone_lock);
     return page;
 }
-#line 440 "chapters/01-physical-memory.nw"
+#line 443 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void)
 {
     struct page *page;
@@ -192,7 +198,7 @@ struct page *sim_alloc_page_for_copy(void)
     atomic_store(&page->_refcount, 1);
     return page;
 }
-#line 461 "chapters/01-physical-memory.nw"
+#line 464 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
 #line 252 "chapters/07-device-private.nw"
@@ -200,16 +206,57 @@ void sim_free_frame(struct page *page)
         sim_device_page_free(page);
         return;
     }
-#line 464 "chapters/01-physical-memory.nw"
+#line 467 "chapters/01-physical-memory.nw"
     SIM_WARN(PageLocked(page), "freeing locked pfn %#lx", page->pfn);
     pthread_mutex_lock(&zone_lock);
     atomic_store(&page->flags, 1UL << PG_buddy);
     page->free_next = free_list;
     free_list = page;
     nr_free_listed++;
+    if (++nr_free_untrimmed == SIM_TRIM_KEEP + SIM_TRIM_BATCH)
+        sim_trim_free_frames();
     pthread_mutex_unlock(&zone_lock);
 }
-#line 484 "chapters/01-physical-memory.nw"
+#line 535 "chapters/01-physical-memory.nw"
+static int sim_pfn_order(const void *a, const void *b)
+{
+    unsigned long x = (*(struct page *const *)a)->pfn, y = (*(struct page *const *)b)->pfn;
+
+    return (x > y) - (x < y);
+}
+
+/* Under zone_lock: nothing can take these frames while their memory goes. */
+static void sim_trim_free_frames(void)
+{
+    static struct page *batch[SIM_TRIM_BATCH];
+    unsigned long n = 0, run, skip = SIM_TRIM_KEEP;
+    struct page *p = free_list;
+
+    for (; skip; skip--)
+        p = p->free_next;
+    for (; p && n < SIM_TRIM_BATCH; p = p->free_next)
+        batch[n++] = p;
+    qsort(batch, n, sizeof(batch[0]), sim_pfn_order);
+    for (unsigned long i = 0; i < n; i += run) {
+        for (run = 1; i + run < n && batch[i + run]->pfn == batch[i]->pfn + run; run++)
+            ;
+        madvise(sim_ram->data + (batch[i]->pfn - sim_ram->start_pfn) * PAGE_SIZE,
+                run * PAGE_SIZE, MADV_DONTNEED);
+    }
+    nr_host_pages_returned += n;
+    nr_free_untrimmed = SIM_TRIM_KEEP;
+}
+
+unsigned long sim_nr_host_pages_returned(void)
+{
+    unsigned long n;
+
+    pthread_mutex_lock(&zone_lock);
+    n = nr_host_pages_returned;
+    pthread_mutex_unlock(&zone_lock);
+    return n;
+}
+#line 486 "chapters/01-physical-memory.nw"
 static atomic_ulong nr_reserved;
 
 void sim_page_reserve(struct page *page)
@@ -217,7 +264,7 @@ void sim_page_reserve(struct page *page)
     if (!(atomic_fetch_or(&page->flags, 1UL << PG_reserved) & (1UL << PG_reserved)))
         atomic_fetch_add(&nr_reserved, 1);
 }
-#line 497 "chapters/01-physical-memory.nw"
+#line 499 "chapters/01-physical-memory.nw"
 unsigned long sim_nr_free_pages(void)
 {
     unsigned long n;
@@ -233,7 +280,7 @@ unsigned long sim_nr_pages_in_use(void)
 {
     return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
 }
-#line 714 "chapters/01-physical-memory.nw"
+#line 798 "chapters/01-physical-memory.nw"
 int sim_invariant_failed(const char *fmt, ...)
 {
     va_list ap;
@@ -245,7 +292,7 @@ int sim_invariant_failed(const char *fmt, ...)
     fputc('\n', stderr);
     return 1;
 }
-#line 684 "chapters/01-physical-memory.nw"
+#line 764 "chapters/01-physical-memory.nw"
 static int sim_check_physical_memory(void)
 {
     unsigned long n = sim_ram->nr_pages, listed = 0;
@@ -265,13 +312,17 @@ static int sim_check_physical_memory(void)
     if (listed != nr_free_listed)
         bad += sim_invariant_failed("free list holds %lu frames, counter says %lu",
                                     listed, nr_free_listed);
+    if (nr_free_untrimmed > nr_free_listed ||
+        nr_free_untrimmed >= SIM_TRIM_KEEP + SIM_TRIM_BATCH)
+        bad += sim_invariant_failed("%lu untrimmed frames of %lu listed",
+                                    nr_free_untrimmed, nr_free_listed);
     for (unsigned long i = 0; i < never_used_next; i++)
         bad += sim_check_frame(&sim_ram->pages[i], on_list[i]);
     pthread_mutex_unlock(&zone_lock);
     free(on_list);
     return bad;
 }
-#line 730 "chapters/01-physical-memory.nw"
+#line 814 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void)
 {
     int bad = 0;
@@ -284,7 +335,7 @@ int sim_check_invariants(void)
     bad += sim_check_notifiers();
 #line 850 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
-#line 737 "chapters/01-physical-memory.nw"
+#line 821 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());
     return bad;

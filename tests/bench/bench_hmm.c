@@ -12,6 +12,8 @@
  *   overhead      host memory per mapped simulated page beyond its 4 KiB (struct page,
  *                 page tables), from the process's resident size; baseline 4 KiB;
  *                 and the size of one struct page against the same 4 KiB
+ *   given-back    host memory per page the process's resident size drops by when the
+ *                 simulated process exits, against 4 KiB
  *
  * CPU time of this process, median of 5 runs after one warm-up.  Prints a table and
  * writes "row size value baseline" lines to the file named by its argument. */
@@ -156,6 +158,7 @@ static void bench_overhead(unsigned long mib)
     row("overhead", size, (after - before) / n - P, P, "bytes/page");
     row("descriptor", "struct-page", sizeof(struct page), P, "bytes/page");
     mmput(mm);
+    row("given-back", size, (after - resident_bytes()) / n, P, "bytes/page");
 }
 
 static void bench_fault_in(unsigned long mib)

@@ -1,8 +1,8 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1233e1bb00b7): edit the chapter, not this file. */
-#line 845 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 40b65869d733): edit the chapter, not this file. */
+#line 931 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 663 "chapters/01-physical-memory.nw"
+#line 743 "chapters/01-physical-memory.nw"
 int sim_check_frame(struct page *page, bool listed)
 {
     int bad = 0;

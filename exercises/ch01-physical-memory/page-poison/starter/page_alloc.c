@@ -134,6 +134,9 @@ static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct page *free_list;           /* frames freed at least once */
 static unsigned long never_used_next;    /* index of the next fresh frame */
 static unsigned long nr_free_listed;     /* length of free_list */
+static unsigned long nr_free_untrimmed;  /* the first ones still hold host memory */
+static unsigned long nr_host_pages_returned;
+static void sim_trim_free_frames(void);
 static struct page *sim_take_free_frame(void)
 {
     struct page *page = NULL;
@@ -143,6 +146,8 @@ static struct page *sim_take_free_frame(void)
         page = free_list;
         free_list = page->free_next;
         nr_free_listed--;
+        if (nr_free_untrimmed)
+            nr_free_untrimmed--;
     } else if (never_used_next < sim_ram->nr_pages) {
         page = &sim_ram->pages[never_used_next++];
     }
@@ -175,7 +180,47 @@ void sim_free_frame(struct page *page)
     page->free_next = free_list;
     free_list = page;
     nr_free_listed++;
+    if (++nr_free_untrimmed == SIM_TRIM_KEEP + SIM_TRIM_BATCH)
+        sim_trim_free_frames();
     pthread_mutex_unlock(&zone_lock);
+}
+static int sim_pfn_order(const void *a, const void *b)
+{
+    unsigned long x = (*(struct page *const *)a)->pfn, y = (*(struct page *const *)b)->pfn;
+
+    return (x > y) - (x < y);
+}
+
+/* Under zone_lock: nothing can take these frames while their memory goes. */
+static void sim_trim_free_frames(void)
+{
+    static struct page *batch[SIM_TRIM_BATCH];
+    unsigned long n = 0, run, skip = SIM_TRIM_KEEP;
+    struct page *p = free_list;
+
+    for (; skip; skip--)
+        p = p->free_next;
+    for (; p && n < SIM_TRIM_BATCH; p = p->free_next)
+        batch[n++] = p;
+    qsort(batch, n, sizeof(batch[0]), sim_pfn_order);
+    for (unsigned long i = 0; i < n; i += run) {
+        for (run = 1; i + run < n && batch[i + run]->pfn == batch[i]->pfn + run; run++)
+            ;
+        madvise(sim_ram->data + (batch[i]->pfn - sim_ram->start_pfn) * PAGE_SIZE,
+                run * PAGE_SIZE, MADV_DONTNEED);
+    }
+    nr_host_pages_returned += n;
+    nr_free_untrimmed = SIM_TRIM_KEEP;
+}
+
+unsigned long sim_nr_host_pages_returned(void)
+{
+    unsigned long n;
+
+    pthread_mutex_lock(&zone_lock);
+    n = nr_host_pages_returned;
+    pthread_mutex_unlock(&zone_lock);
+    return n;
 }
 static atomic_ulong nr_reserved;
 
@@ -229,6 +274,10 @@ static int sim_check_physical_memory(void)
     if (listed != nr_free_listed)
         bad += sim_invariant_failed("free list holds %lu frames, counter says %lu",
                                     listed, nr_free_listed);
+    if (nr_free_untrimmed > nr_free_listed ||
+        nr_free_untrimmed >= SIM_TRIM_KEEP + SIM_TRIM_BATCH)
+        bad += sim_invariant_failed("%lu untrimmed frames of %lu listed",
+                                    nr_free_untrimmed, nr_free_listed);
     for (unsigned long i = 0; i < never_used_next; i++)
         bad += sim_check_frame(&sim_ram->pages[i], on_list[i]);
     pthread_mutex_unlock(&zone_lock);
