@@ -1,9 +1,9 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum b20602199df6): edit the chapter, not this file. */
-#line 940 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 37d4fa47e69e): edit the chapter, not this file. */
+#line 941 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
 
-#line 949 "chapters/01-physical-memory.nw"
+#line 950 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
 #line 2168 "chapters/02-address-spaces.nw"
@@ -24,5 +24,5 @@
 #line 721 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
-#line 945 "chapters/01-physical-memory.nw"
+#line 946 "chapters/01-physical-memory.nw"
 #endif

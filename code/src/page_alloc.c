@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum ad66a1549d44): edit the chapter, not this file. */
-#line 886 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 93f2d3a7376f): edit the chapter, not this file. */
+#line 887 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ static struct page *free_list;           /* frames freed at least once */
 static unsigned long never_used_next;    /* index of the next fresh frame */
 static unsigned long nr_free_listed;     /* length of free_list */
 static unsigned long nr_free_untrimmed;  /* the first ones still hold host memory */
-#line 580 "chapters/01-physical-memory.nw"
+#line 581 "chapters/01-physical-memory.nw"
 static unsigned long nr_host_pages_returned;
 static void sim_trim_free_frames(void);
 #line 414 "chapters/01-physical-memory.nw"
@@ -220,7 +220,8 @@ void sim_free_frame(struct page *page)
 #line 535 "chapters/01-physical-memory.nw"
 static int sim_pfn_order(const void *a, const void *b)
 {
-    unsigned long x = (*(struct page *const *)a)->pfn, y = (*(struct page *const *)b)->pfn;
+    unsigned long x = (*(struct page *const *)a)->pfn;
+    unsigned long y = (*(struct page *const *)b)->pfn;
 
     return (x > y) - (x < y);
 }
@@ -280,7 +281,7 @@ unsigned long sim_nr_pages_in_use(void)
 {
     return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
 }
-#line 798 "chapters/01-physical-memory.nw"
+#line 799 "chapters/01-physical-memory.nw"
 int sim_invariant_failed(const char *fmt, ...)
 {
     va_list ap;
@@ -292,7 +293,7 @@ int sim_invariant_failed(const char *fmt, ...)
     fputc('\n', stderr);
     return 1;
 }
-#line 764 "chapters/01-physical-memory.nw"
+#line 765 "chapters/01-physical-memory.nw"
 static int sim_check_physical_memory(void)
 {
     unsigned long n = sim_ram->nr_pages, listed = 0;
@@ -322,7 +323,7 @@ static int sim_check_physical_memory(void)
     free(on_list);
     return bad;
 }
-#line 814 "chapters/01-physical-memory.nw"
+#line 815 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void)
 {
     int bad = 0;
@@ -335,7 +336,7 @@ int sim_check_invariants(void)
     bad += sim_check_notifiers();
 #line 850 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
-#line 821 "chapters/01-physical-memory.nw"
+#line 822 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());
     return bad;

@@ -1,8 +1,8 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8cfcb2b1b9be): edit the chapter, not this file. */
-#line 917 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum fe8a846e571f): edit the chapter, not this file. */
+#line 918 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 604 "chapters/01-physical-memory.nw"
+#line 605 "chapters/01-physical-memory.nw"
 void get_page(struct page *page)
 {
     int old;

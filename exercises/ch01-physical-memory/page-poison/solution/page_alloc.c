@@ -216,7 +216,8 @@ void sim_free_frame(struct page *page)
 }
 static int sim_pfn_order(const void *a, const void *b)
 {
-    unsigned long x = (*(struct page *const *)a)->pfn, y = (*(struct page *const *)b)->pfn;
+    unsigned long x = (*(struct page *const *)a)->pfn;
+    unsigned long y = (*(struct page *const *)b)->pfn;
 
     return (x > y) - (x < y);
 }
