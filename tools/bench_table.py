@@ -55,13 +55,13 @@ def size_label(size):
     if size.endswith("MiB"):
         return size[:-3] + " MiB"
     if size.isdigit():
-        return "N = " + f"{int(size):,}"
+        return f"{int(size):,}"
     return ""
 
 
 def table(d):
     machine = (d / "machine.txt").read_text().strip()
-    speed = ["| row | size | unit | simulation | baseline | ratio | goal |",
+    speed = ["| row | size (or N) | unit | simulation | baseline | ratio | goal |",
              "|---|---|---|--:|--:|--:|--:|"]
     memory = ["| row | simulation | share of the page's 4 KiB |", "|---|--:|--:|"]
     shown, missed = [], set()
