@@ -674,6 +674,26 @@ START_TEST(test_mprotect_read_only_then_write)
 }
 END_TEST
 
+/* Back to read-write, a shared mapping's entries are writable at once, on the same
+ * frames (mm/mprotect.c, change_pte_range(): the VMA's new page protection). */
+START_TEST(test_mprotect_shared_read_write_is_writable_at_once)
+{
+    struct mm_struct *mm = sim_mm_create();
+    unsigned long addr = sim_test_map_shared(mm, 2 * P), pfn;
+
+    sim_test_memset(mm, addr, 0x5a, 2 * P);
+    pfn = pte_pfn(sim_pte_get(mm, addr));
+    ck_assert_int_eq(sim_mprotect(mm, addr, 2 * P, PROT_READ), 0);
+    ck_assert(!pte_write(sim_pte_get(mm, addr)));
+    ck_assert_int_eq(sim_mprotect(mm, addr, 2 * P, RW), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(pte_write(sim_pte_get(mm, addr + i * P)), "page %d not writable", i);
+    ck_assert_uint_eq(pte_pfn(sim_pte_get(mm, addr)), pfn);
+    sim_test_expect_bytes(mm, addr, 0x5a, 2 * P);
+    mmput(mm);
+}
+END_TEST
+
 /* PROT_NONE keeps the frames mapped (protnone entries, same pfn) but every access
  * faults; back to read-write, the data is intact. */
 START_TEST(test_mprotect_none_keeps_data)
@@ -1173,6 +1193,7 @@ Suite *test_suite(void)
     tc = sim_tcase("mprotect", 5);
     tcase_add_test(tc, test_mprotect_bad_arguments);
     tcase_add_test(tc, test_mprotect_read_only_then_write);
+    tcase_add_test(tc, test_mprotect_shared_read_write_is_writable_at_once);
     tcase_add_test(tc, test_mprotect_none_keeps_data);
     tcase_add_test(tc, test_mprotect_splits_vma);
     tcase_add_test(tc, test_mprotect_keeps_zero_page_read_only);

@@ -108,7 +108,8 @@ START_TEST(test_dontneed_sends_clear_per_vma)
 }
 END_TEST
 
-/* mprotect splits first and then notifies each resulting VMA. */
+/* mprotect splits first and then notifies each VMA whose protection changes, and only
+ * those (mm/mprotect.c, mprotect_fixup() returns early for the others). */
 START_TEST(test_mprotect_sends_protection_vma)
 {
     struct fixture f;
@@ -119,10 +120,34 @@ START_TEST(test_mprotect_sends_protection_vma)
     ck_assert_pair(&f.rec, 0, MMU_NOTIFY_PROTECTION_VMA, f.addr + P, f.addr + 2 * P, f.mm);
     f.rec.n = 0;
     ck_assert_int_eq(sim_mprotect(f.mm, f.addr, 3 * P, PROT_READ | PROT_WRITE), 0);
-    ck_assert_int_eq(f.rec.n, 6);
-    ck_assert_pair(&f.rec, 0, MMU_NOTIFY_PROTECTION_VMA, f.addr, f.addr + P, f.mm);
-    ck_assert_pair(&f.rec, 2, MMU_NOTIFY_PROTECTION_VMA, f.addr + P, f.addr + 2 * P, f.mm);
-    ck_assert_pair(&f.rec, 4, MMU_NOTIFY_PROTECTION_VMA, f.addr + 2 * P, f.addr + 3 * P, f.mm);
+    ck_assert_int_eq(f.rec.n, 2);
+    ck_assert_pair(&f.rec, 0, MMU_NOTIFY_PROTECTION_VMA, f.addr + P, f.addr + 2 * P, f.mm);
+    teardown(&f);
+}
+END_TEST
+
+/* Nothing to change, nothing to tell. */
+START_TEST(test_mprotect_to_the_same_protection_sends_nothing)
+{
+    struct fixture f;
+
+    setup(&f, 4);
+    f.rec.n = 0;
+    ck_assert_int_eq(sim_mprotect(f.mm, f.addr, 4 * P, PROT_READ | PROT_WRITE), 0);
+    ck_assert_int_eq(f.rec.n, 0);
+    teardown(&f);
+}
+END_TEST
+
+/* munmap of a range without a VMA succeeds and tells nobody (mm/mmap.c, do_vmi_munmap()). */
+START_TEST(test_munmap_of_a_hole_sends_nothing)
+{
+    struct fixture f;
+
+    setup(&f, 4);
+    ck_assert_int_eq(sim_munmap(f.mm, f.addr + 64 * P, 4 * P), 0);
+    ck_assert_int_eq(sim_munmap(f.mm, f.addr - 8 * P, 8 * P), 0);
+    ck_assert_int_eq(f.rec.n, 0);
     teardown(&f);
 }
 END_TEST
@@ -528,6 +553,8 @@ Suite *test_suite(void)
     tcase_add_test(events, test_map_fixed_over_a_mapping_sends_unmap);
     tcase_add_test(events, test_dontneed_sends_clear_per_vma);
     tcase_add_test(events, test_mprotect_sends_protection_vma);
+    tcase_add_test(events, test_mprotect_to_the_same_protection_sends_nothing);
+    tcase_add_test(events, test_munmap_of_a_hole_sends_nothing);
     tcase_add_test(events, test_fork_sends_protection_page_to_the_parent);
     tcase_add_test(events, test_cow_break_sends_clear_for_the_page);
     tcase_add_test(events, test_start_before_the_change_end_after);

@@ -323,14 +323,20 @@ START_TEST(fork_shares_the_device_page_read_only)
 }
 END_TEST
 
-/* Any mprotect turns a writable device-private entry into a readable one. */
+/* Any change of protection turns a writable device-private entry into a readable one,
+ * and nothing makes it writable again but a fault; an mprotect that changes nothing
+ * leaves it alone (mm/mprotect.c, mprotect_fixup() and change_pte_range()). */
 START_TEST(mprotect_makes_the_entry_readable)
 {
     struct world w;
 
     world_init(&w, PROT_READ | PROT_WRITE);
     ck_assert_int_eq(sim_mprotect(w.mm, w.addr, 2 * P, PROT_READ | PROT_WRITE), 0);
+    ck_assert(is_writable_device_private_entry(entry_at(w.mm, w.addr + P)));
+    ck_assert_int_eq(sim_mprotect(w.mm, w.addr, 2 * P, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
     ck_assert(is_device_private_entry(entry_at(w.mm, w.addr + P)));
+    ck_assert(!is_writable_device_private_entry(entry_at(w.mm, w.addr + P)));
+    ck_assert_int_eq(sim_mprotect(w.mm, w.addr, 2 * P, PROT_READ | PROT_WRITE), 0);
     ck_assert(!is_writable_device_private_entry(entry_at(w.mm, w.addr + P)));
     ck_assert_int_eq(sim_mprotect(w.mm, w.addr, 2 * P, PROT_READ), 0);
     ck_assert(!is_writable_device_private_entry(entry_at(w.mm, w.addr + P)));
@@ -410,7 +416,12 @@ START_TEST(the_owner_is_never_faulted_even_for_a_write)
     unsigned long pfns[2];
 
     world_init(&w, PROT_READ | PROT_WRITE);
+    ck_assert_int_eq(sim_mprotect(w.mm, w.addr, 2 * P, PROT_READ), 0);
     ck_assert_int_eq(sim_mprotect(w.mm, w.addr, 2 * P, PROT_READ | PROT_WRITE), 0);
+    /* The CPU page in front must not need a fault itself: the kernel's walk faults every
+     * page from the first that needs it to the end of the page table (hmm_vma_fault()),
+     * which would bring the device page home. */
+    sim_test_memset(w.mm, w.addr, 0x5a, 1);
     ck_assert_int_eq(fault_two(&w, w.dev, HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE, pfns), 0);
     ck_assert_uint_eq(pfns[1], page_to_pfn(w.dpage) | HMM_PFN_VALID);
     ck_assert_int_eq(w.dev->migrations, 0);

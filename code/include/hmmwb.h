@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 37d4fa47e69e): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum af0a7756be2d): edit the chapter, not this file. */
 #line 941 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 950 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2168 "chapters/02-address-spaces.nw"
+#line 2192 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
@@ -15,7 +15,7 @@
 #include "trace.h"
 #line 538 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 774 "chapters/06-mirror-device.nw"
+#line 781 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 #line 890 "chapters/07-device-private.nw"
 #include "memremap.h"

@@ -1,9 +1,9 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7e50a34b32be): edit the chapter, not this file. */
-#line 823 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum b360576c8a1d): edit the chapter, not this file. */
+#line 830 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 
-#line 317 "chapters/06-mirror-device.nw"
+#line 324 "chapters/06-mirror-device.nw"
 bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
                                  const struct mmu_notifier_range *range,
                                  unsigned long cur_seq)
@@ -20,7 +20,7 @@ bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
     else if (pthread_mutex_trylock(&dmirror->mutex))
         return false;
     mmu_interval_set_seq(mni, cur_seq);
-    dpt_erase_range(&dmirror->pt, range->start >> PAGE_SHIFT, (range->end - 1) >> PAGE_SHIFT);
+    dpt_erase_range(&dmirror->pt, range->start >> PAGE_SHIFT, range->end >> PAGE_SHIFT);
     sim_trace_msg("DEVICE", "erase [%#lx, %#lx)", range->start, range->end);
     pthread_mutex_unlock(&dmirror->mutex);
     return true;

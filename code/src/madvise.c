@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c4b20ed5a790): edit the chapter, not this file. */
-#line 2273 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum acbca32a79d5): edit the chapter, not this file. */
+#line 2297 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1640 "chapters/02-address-spaces.nw"
+#line 1664 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

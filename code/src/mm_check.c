@@ -1,15 +1,15 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum b66e4e258038): edit the chapter, not this file. */
-#line 2240 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5ca12fd495c9): edit the chapter, not this file. */
+#line 2264 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1884 "chapters/02-address-spaces.nw"
+#line 1908 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 1969 "chapters/02-address-spaces.nw"
+#line 1993 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,7 +24,7 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 1991 "chapters/02-address-spaces.nw"
+#line 2015 "chapters/02-address-spaces.nw"
 #define SIM_CENSUS_MAX_SHMEM 256
 static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
 static int sim_census_nr_seen;
@@ -48,7 +48,7 @@ static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm
     pthread_mutex_unlock(&shm->lock);
     return 0;
 }
-#line 1858 "chapters/02-address-spaces.nw"
+#line 1882 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -68,7 +68,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 1896 "chapters/02-address-spaces.nw"
+#line 1920 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -86,7 +86,7 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
                                     (void *)mm, addr, pte, vma->vm_flags);
     return 0;
 }
-#line 1923 "chapters/02-address-spaces.nw"
+#line 1947 "chapters/02-address-spaces.nw"
 static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *mm,
                                struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -104,11 +104,11 @@ static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *
             census->mapped[pfn - census->first_pfn]++;
         return 0;
     }
-#line 1929 "chapters/02-address-spaces.nw"
+#line 1953 "chapters/02-address-spaces.nw"
     (void)census, (void)mm, (void)vma, (void)addr, (void)entry;
     return 0;
 }
-#line 1939 "chapters/02-address-spaces.nw"
+#line 1963 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -133,7 +133,7 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 2023 "chapters/02-address-spaces.nw"
+#line 2047 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;

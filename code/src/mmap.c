@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 951ee6790c58): edit the chapter, not this file. */
-#line 2222 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7dbfbf0368e6): edit the chapter, not this file. */
+#line 2246 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -65,7 +65,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2227 "chapters/02-address-spaces.nw"
+#line 2251 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
 #line 1412 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
@@ -112,12 +112,24 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         sim_vma_free(vma);
     return ret ? ret : (long)addr;
 }
-#line 1465 "chapters/02-address-spaces.nw"
+#line 1467 "chapters/02-address-spaces.nw"
+static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+    for (struct vm_area_struct *vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next)
+        if (vma->vm_end > start)
+            return true;
+    return false;
+}
+
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
     struct vm_area_struct *vma, *next;
-    int ret = sim_split_at(mm, start);
+    int ret;
+
+    if (!sim_range_has_vma(mm, start, end))
+        return 0;
+    ret = sim_split_at(mm, start);
 
     if (!ret)
         ret = sim_split_at(mm, end);
@@ -136,7 +148,7 @@ static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned lon
     mmu_notifier_invalidate_range_end(&range);
     return 0;
 }
-#line 1495 "chapters/02-address-spaces.nw"
+#line 1509 "chapters/02-address-spaces.nw"
 int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 {
     int ret;
@@ -154,7 +166,7 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     mmput(mm);
     return ret;
 }
-#line 1615 "chapters/02-address-spaces.nw"
+#line 1639 "chapters/02-address-spaces.nw"
 static pte_t sim_swap_pte_modify(pte_t pte)
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
@@ -165,18 +177,19 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 #line 205 "chapters/08-migration.nw"
     if (is_writable_migration_entry(entry))
         return swp_entry_to_pte(sim_migration_entry_readable(entry));
-#line 1620 "chapters/02-address-spaces.nw"
+#line 1644 "chapters/02-address-spaces.nw"
     (void)entry;
     return pte;
 }
-#line 1574 "chapters/02-address-spaces.nw"
+#line 1595 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
+    unsigned long rw = (vm_flags & VM_SHARED) ? _PAGE_RW : (pte & _PAGE_RW);
 
     if (!(vm_flags & VM_ACCESS_FLAGS))
         return keep | _PAGE_PROTNONE;
-    return keep | _PAGE_PRESENT | ((vm_flags & VM_WRITE) ? (pte & _PAGE_RW) : 0);
+    return keep | _PAGE_PRESENT | ((vm_flags & VM_WRITE) ? rw : 0);
 }
 
 static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot_flags)
@@ -184,6 +197,8 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     struct mm_struct *mm = vma->vm_mm;
     struct mmu_notifier_range range;
 
+    if ((vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) == prot_flags)
+        return;                 /* mprotect_fixup(): nothing changes, nobody is told */
     vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot_flags;
     mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_VMA, 0, mm, vma->vm_start,
                             vma->vm_end);
@@ -201,7 +216,7 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 1526 "chapters/02-address-spaces.nw"
+#line 1540 "chapters/02-address-spaces.nw"
 static bool sim_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     return sim_range_accessible(mm, start, end, 0) || start == end;
@@ -236,7 +251,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmput(mm);
     return ret;
 }
-#line 1700 "chapters/02-address-spaces.nw"
+#line 1724 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -274,11 +289,11 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         sim_copy_pte(vma, dst, src);
         return;
     }
-#line 1719 "chapters/02-address-spaces.nw"
+#line 1743 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
     (void)vma;
 }
-#line 1728 "chapters/02-address-spaces.nw"
+#line 1752 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -307,7 +322,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1770 "chapters/02-address-spaces.nw"
+#line 1794 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 81bb3e512d77): edit the chapter, not this file. */
-#line 2265 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum be5c4bf3c66c): edit the chapter, not this file. */
+#line 2289 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 

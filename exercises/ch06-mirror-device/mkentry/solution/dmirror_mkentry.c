@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 0ab2560f7837): edit the chapter, not this file. */
-#line 830 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 55595132bd76): edit the chapter, not this file. */
+#line 837 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 562 "chapters/06-mirror-device.nw"
+#line 569 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;

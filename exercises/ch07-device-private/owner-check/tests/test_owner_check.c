@@ -79,6 +79,8 @@ START_TEST(own_readable_page_is_valid_only)
     unsigned long pfn = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
 
     world_init(&w);
+    /* a change of protection makes the entry readable; changing it back does not undo it */
+    ck_assert_int_eq(sim_mprotect(w.mm, w.addr, P, PROT_READ), 0);
     ck_assert_int_eq(sim_mprotect(w.mm, w.addr, P, PROT_READ | PROT_WRITE), 0);
     ck_assert_int_eq(fault_one(&w, w.dev, HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE, &pfn), 0);
     ck_assert_uint_eq(pfn, page_to_pfn(w.dpage) | HMM_PFN_VALID);
