@@ -535,6 +535,83 @@ START_TEST(test_write_request_on_one_page)
 }
 END_TEST
 
+/* A range with no page table yet is one hole (mm/hmm.c, hmm_vma_walk_hole()): one page
+ * asking for a fault faults every page of the hole, from its first. */
+START_TEST(test_hole_is_faulted_whole_from_its_start)
+{
+    struct mm_struct *mm = sim_mm_create();
+    unsigned long a = sim_test_map_private(mm, 8 * P), pfns[8];
+    struct device dev;
+    struct hmm_range range;
+
+    device_init(&dev, mm, a, 8);
+    range_init(&range, &dev, a, 8, pfns, 0, HMM_PFN_REQ_FAULT);
+    fill(pfns, 8, 0);
+    pfns[5] = HMM_PFN_REQ_FAULT;
+    ck_assert_int_eq(sim_hmm_driver_fault(&range, &dev.lock, device_update, &dev), 0);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_msg(pte_present(sim_pte_get(mm, a + i * P)), "page %d not faulted", i);
+        ck_assert_uint_eq(pfns[i], zero_pfn() | V);
+    }
+    device_fini(&dev);
+    mmput(mm);
+}
+END_TEST
+
+/* The strongest request of the hole goes for all of it: one page asking to write makes
+ * every page of the hole a write fault, each with a frame of its own. */
+START_TEST(test_hole_takes_its_strongest_request)
+{
+    struct mm_struct *mm = sim_mm_create();
+    unsigned long a = sim_test_map_private(mm, 8 * P), pfns[8];
+    struct device dev;
+    struct hmm_range range;
+
+    device_init(&dev, mm, a, 8);
+    range_init(&range, &dev, a, 8, pfns, 0, HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE);
+    fill(pfns, 8, 0);
+    pfns[2] = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+    pfns[6] = HMM_PFN_REQ_FAULT;
+    ck_assert_int_eq(sim_hmm_driver_fault(&range, &dev.lock, device_update, &dev), 0);
+    for (int i = 0; i < 8; i++) {
+        pte_t pte = sim_pte_get(mm, a + i * P);
+
+        ck_assert_msg(pte_present(pte) && pte_write(pte), "page %d not write-faulted", i);
+        ck_assert_uint_eq(pfns[i], pte_pfn(pte) | V | W);
+    }
+    ck_assert_uint_eq(sim_nr_pages_in_use(), 8);
+    device_fini(&dev);
+    mmput(mm);
+}
+END_TEST
+
+/* Once the table exists, entries are answered one by one again: a fault is taken from
+ * the first page that asks, not from the start of the table. */
+START_TEST(test_table_faults_from_the_page_that_asks)
+{
+    struct mm_struct *mm = sim_mm_create();
+    unsigned long a = sim_test_map_private(mm, 8 * P), pfns[8];
+    struct device dev;
+    struct hmm_range range;
+    char one = 1;
+
+    ck_assert_int_eq(sim_write(mm, a + 7 * P, &one, 1), 0);     /* the table now exists */
+    device_init(&dev, mm, a, 8);
+    range_init(&range, &dev, a, 8, pfns, 0, HMM_PFN_REQ_FAULT);
+    fill(pfns, 8, 0);
+    pfns[5] = HMM_PFN_REQ_FAULT;
+    ck_assert_int_eq(sim_hmm_driver_fault(&range, &dev.lock, device_update, &dev), 0);
+    for (int i = 0; i < 5; i++) {
+        ck_assert(pte_none(sim_pte_get(mm, a + i * P)));
+        ck_assert_uint_eq(pfns[i], 0);
+    }
+    ck_assert_uint_eq(pfns[5], zero_pfn() | V);
+    ck_assert_uint_eq(pfns[6], zero_pfn() | V);
+    device_fini(&dev);
+    mmput(mm);
+}
+END_TEST
+
 /* Shared memory: a read fault maps the object's own page, writable when the VMA is
  * (nothing to copy on write), and a fork child that maps the same object is answered
  * with the same frames. */
@@ -1514,6 +1591,9 @@ Suite *test_suite(void)
 
     tcase_add_test(ranges, test_mixed_range_snapshot);
     tcase_add_test(ranges, test_mixed_range_per_page_requests);
+    tcase_add_test(ranges, test_hole_is_faulted_whole_from_its_start);
+    tcase_add_test(ranges, test_hole_takes_its_strongest_request);
+    tcase_add_test(ranges, test_table_faults_from_the_page_that_asks);
     tcase_add_test(ranges, test_read_fault_of_empty_pages_maps_the_zero_page);
     tcase_add_test(ranges, test_write_fault_of_empty_pages_allocates_frames);
     tcase_add_test(ranges, test_cow_break_returns_ebusy_then_succeeds);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum af0a7756be2d): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 6df562e67be5): edit the chapter, not this file. */
 #line 941 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -13,7 +13,7 @@
 #include "interval_tree.h"
 #line 1401 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
-#line 538 "chapters/05-hmm-range-fault.nw"
+#line 600 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
 #line 781 "chapters/06-mirror-device.nw"
 #include "dmirror.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 843cc9ab0fdb): edit the chapter, not this file. */
-#line 542 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 8c87be9179dc): edit the chapter, not this file. */
+#line 604 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
@@ -54,7 +54,7 @@ static bool hmm_vma_forbidden(const struct vm_area_struct *vma)
 {
     return (vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ);
 }
-#line 287 "chapters/05-hmm-range-fault.nw"
+#line 289 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                             unsigned long start, unsigned long end)
 {
@@ -79,7 +79,7 @@ static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vm
         return hmm_vma_fault(walk, vma, addr, end, required);
     return 0;
 }
-#line 369 "chapters/05-hmm-range-fault.nw"
+#line 431 "chapters/05-hmm-range-fault.nw"
 struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
 {
     for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next)
@@ -87,7 +87,38 @@ struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 325 "chapters/05-hmm-range-fault.nw"
+#line 329 "chapters/05-hmm-range-fault.nw"
+static unsigned long hmm_hole_end(struct mm_struct *mm, unsigned long addr)
+{
+    struct sim_pgtable *table = mm->pgd;
+    int level = SIM_PT_LEVELS;
+    unsigned long span;
+
+    while (table && --level > 0) {
+        unsigned long slot = table->entry[sim_pt_index(addr, level)];
+
+        if (!slot)
+            break;
+        table = (struct sim_pgtable *)slot;
+    }
+    if (table && level == 0)
+        return addr;
+    span = 1UL << (PAGE_SHIFT + 9 * level);     /* what the missing entry would map */
+    return (addr | (span - 1)) + 1;
+}
+
+static int hmm_walk_hole(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
+                         unsigned long start, unsigned long end)
+{
+    struct hmm_range *range = walk->range;
+    unsigned int required = hmm_range_need_fault(range, hmm_pfn_slot(range, start),
+                                                 (end - start) >> PAGE_SHIFT, 0);
+
+    if (required)
+        return hmm_vma_fault(walk, vma, start, end, required);
+    return hmm_pfns_fill(range, start, end, 0);
+}
+#line 373 "chapters/05-hmm-range-fault.nw"
 void (*sim_hmm_walk_hook)(struct hmm_range *range, unsigned long addr);
 
 static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsigned long end)
@@ -116,16 +147,30 @@ static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsign
             addr = vma->vm_start;
             continue;
         }
-        next = ((addr + PMD_SIZE) & PMD_MASK) < vma->vm_end ? (addr + PMD_SIZE) & PMD_MASK
-                                                             : vma->vm_end;
-        next = next < end ? next : end;
-        ret = hmm_vma_forbidden(vma) ? hmm_walk_forbidden(walk, addr, next)
-                                     : hmm_walk_segment(walk, vma, addr, next);
+        if (hmm_vma_forbidden(vma)) {
+            next = vma->vm_end < end ? vma->vm_end : end;
+            ret = hmm_walk_forbidden(walk, addr, next);
+            addr = next;
+            continue;
+        }
+        pthread_mutex_lock(&mm->page_table_lock);
+        next = hmm_hole_end(mm, addr);
+        pthread_mutex_unlock(&mm->page_table_lock);
+        if (next > addr) {
+            next = next < vma->vm_end ? next : vma->vm_end;
+            next = next < end ? next : end;
+            ret = hmm_walk_hole(walk, vma, addr, next);
+        } else {
+            next = ((addr + PMD_SIZE) & PMD_MASK) < vma->vm_end ? (addr + PMD_SIZE) & PMD_MASK
+                                                                 : vma->vm_end;
+            next = next < end ? next : end;
+            ret = hmm_walk_segment(walk, vma, addr, next);
+        }
         addr = next;
     }
     return ret;
 }
-#line 388 "chapters/05-hmm-range-fault.nw"
+#line 450 "chapters/05-hmm-range-fault.nw"
 int hmm_range_check(const struct hmm_range *range)
 {
     if (!range || !range->notifier || !range->notifier->mm || !range->hmm_pfns)

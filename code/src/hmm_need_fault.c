@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 4fe0fca1763a): edit the chapter, not this file. */
-#line 558 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 62ce1a3fe000): edit the chapter, not this file. */
+#line 621 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 74 "chapters/05-hmm-range-fault.nw"

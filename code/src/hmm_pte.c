@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 32f7215dc9e7): edit the chapter, not this file. */
-#line 565 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 84cba2d7a4f5): edit the chapter, not this file. */
+#line 628 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 132 "chapters/05-hmm-range-fault.nw"

@@ -1,9 +1,9 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum dba1a39f7b26): edit the chapter, not this file. */
-#line 572 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum ef390121cf1f): edit the chapter, not this file. */
+#line 635 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 455 "chapters/05-hmm-range-fault.nw"
+#line 517 "chapters/05-hmm-range-fault.nw"
 static unsigned long sim_now_ms(void)
 {
     struct timespec ts;
