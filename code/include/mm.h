@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 46b2e19dc083): edit the chapter, not this file. */
-#line 2164 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 0d9523c59ea8): edit the chapter, not this file. */
+#line 2159 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -136,7 +136,7 @@ static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1320 "chapters/02-address-spaces.nw"
+#line 1321 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
@@ -155,6 +155,7 @@ struct sim_shmem {
     pthread_mutex_t lock;            /* protects pages[] */
     unsigned long nr_pages;
     struct page **pages;             /* NULL until first touched */
+    unsigned long census;            /* the checker's last census that counted it */
 };
 #line 333 "chapters/02-address-spaces.nw"
 struct vm_area_struct {
@@ -166,7 +167,7 @@ struct vm_area_struct {
     struct sim_shmem *vm_shmem;      /* backing of MAP_SHARED memory, else NULL */
     struct vm_area_struct *vm_prev, *vm_next;   /* sorted by address */
 };
-#line 423 "chapters/02-address-spaces.nw"
+#line 424 "chapters/02-address-spaces.nw"
 struct mm_struct {
     pthread_rwlock_t mmap_lock;          /* protects the VMA list */
     pthread_mutex_t page_table_lock;     /* protects every table and PTE */
@@ -178,9 +179,9 @@ struct mm_struct {
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
 #line 103 "chapters/03-mmu-notifiers.nw"
     struct mmu_notifier_subscriptions *notifier_subscriptions;
-#line 433 "chapters/02-address-spaces.nw"
+#line 434 "chapters/02-address-spaces.nw"
 };
-#line 858 "chapters/02-address-spaces.nw"
+#line 859 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -199,7 +200,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2113 "chapters/02-address-spaces.nw"
+#line 2108 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -241,7 +242,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2146 "chapters/02-address-spaces.nw"
+#line 2141 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 int sim_mm_list_snapshot(struct mm_struct ***out);
@@ -267,5 +268,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2188 "chapters/02-address-spaces.nw"
+#line 2183 "chapters/02-address-spaces.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum d9bbe131ccb5): edit the chapter, not this file. */
-#line 759 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 193c5945428f): edit the chapter, not this file. */
+#line 760 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
 
@@ -7,7 +7,7 @@
 
 struct mm_struct;
 
-#line 670 "chapters/02-address-spaces.nw"
+#line 671 "chapters/02-address-spaces.nw"
 enum mmu_notifier_event {
     MMU_NOTIFY_UNMAP = 0,            /* munmap, or mremap moving the range */
     MMU_NOTIFY_CLEAR,                /* entries cleared: zap, COW, ... */
@@ -30,7 +30,7 @@ struct mmu_notifier_range {
     void *owner;                     /* meaningful for MIGRATE and EXCLUSIVE */
 };
 
-#line 768 "chapters/02-address-spaces.nw"
+#line 769 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end);
@@ -156,5 +156,5 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs);
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm);
 
-#line 781 "chapters/02-address-spaces.nw"
+#line 782 "chapters/02-address-spaces.nw"
 #endif

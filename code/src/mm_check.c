@@ -1,15 +1,15 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5ca12fd495c9): edit the chapter, not this file. */
-#line 2264 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum f8bf79f03c67): edit the chapter, not this file. */
+#line 2259 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1908 "chapters/02-address-spaces.nw"
+#line 1909 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 1993 "chapters/02-address-spaces.nw"
+#line 1994 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,20 +24,14 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 2015 "chapters/02-address-spaces.nw"
-#define SIM_CENSUS_MAX_SHMEM 256
-static struct sim_shmem *sim_census_seen[SIM_CENSUS_MAX_SHMEM];
-static int sim_census_nr_seen;
+#line 2016 "chapters/02-address-spaces.nw"
+static unsigned long sim_census_number;
 
 static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm)
 {
-    for (int i = 0; i < sim_census_nr_seen; i++)
-        if (sim_census_seen[i] == shm)
-            return 0;
-    if (sim_census_nr_seen == SIM_CENSUS_MAX_SHMEM)
-        return sim_invariant_failed("more than %d shared objects; not all counted",
-                                    SIM_CENSUS_MAX_SHMEM);
-    sim_census_seen[sim_census_nr_seen++] = shm;
+    if (shm->census == sim_census_number)
+        return 0;
+    shm->census = sim_census_number;
     pthread_mutex_lock(&shm->lock);
     for (unsigned long i = 0; i < shm->nr_pages; i++) {
         unsigned long pfn = shm->pages[i] ? page_to_pfn(shm->pages[i]) : 0;
@@ -48,7 +42,7 @@ static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm
     pthread_mutex_unlock(&shm->lock);
     return 0;
 }
-#line 1882 "chapters/02-address-spaces.nw"
+#line 1883 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -68,7 +62,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 1920 "chapters/02-address-spaces.nw"
+#line 1921 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -86,7 +80,7 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
                                     (void *)mm, addr, pte, vma->vm_flags);
     return 0;
 }
-#line 1947 "chapters/02-address-spaces.nw"
+#line 1948 "chapters/02-address-spaces.nw"
 static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *mm,
                                struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -104,11 +98,11 @@ static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *
             census->mapped[pfn - census->first_pfn]++;
         return 0;
     }
-#line 1953 "chapters/02-address-spaces.nw"
+#line 1954 "chapters/02-address-spaces.nw"
     (void)census, (void)mm, (void)vma, (void)addr, (void)entry;
     return 0;
 }
-#line 1963 "chapters/02-address-spaces.nw"
+#line 1964 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -133,7 +127,7 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 2047 "chapters/02-address-spaces.nw"
+#line 2042 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;
@@ -162,7 +156,7 @@ int sim_check_address_spaces(void)
 
     census.mapped = calloc(census.nr, sizeof(int));
     census.held = calloc(census.nr, sizeof(int));
-    sim_census_nr_seen = 0;
+    sim_census_number++;
     for (int i = 0; i < n && census.mapped && census.held; i++) {
         struct mm_struct *mm = mms[i];
 
