@@ -674,6 +674,37 @@ START_TEST(test_mprotect_read_only_then_write)
 }
 END_TEST
 
+/* MAP_FIXED_NOREPLACE maps at exactly the address asked for, and refuses with -EEXIST a
+ * range that meets a mapping, which stays as it was (mm/mmap.c, do_mmap()). */
+START_TEST(test_mmap_fixed_noreplace)
+{
+    struct mm_struct *mm = sim_mm_create();
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+    unsigned long addr = sim_test_map_private(mm, 2 * P);
+
+    sim_test_memset(mm, addr, 0x77, 2 * P);
+    ck_assert_int_eq(sim_mmap(mm, addr + P, 2 * P, RW, flags), -EEXIST);
+    ck_assert_int_eq(sim_mmap(mm, addr - P, 2 * P, RW, flags), -EEXIST);
+    sim_test_expect_bytes(mm, addr, 0x77, 2 * P);
+    ck_assert_int_eq(sim_mmap(mm, addr + 2 * P, P, RW, flags), (long)(addr + 2 * P));
+    ck_assert_int_eq(sim_mmap(mm, addr + 4 * P + 1, P, RW, flags), -EINVAL);
+    mmput(mm);
+}
+END_TEST
+
+/* MAP_POPULATE is accepted; anonymous MAP_SHARED_VALIDATE is -EINVAL, as in Linux. */
+START_TEST(test_mmap_populate_and_shared_validate)
+{
+    struct mm_struct *mm = sim_mm_create();
+    long addr = sim_mmap(mm, 0, 2 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE);
+
+    ck_assert_int_gt(addr, 0);
+    sim_test_expect_bytes(mm, addr, 0, 2 * P);
+    ck_assert_int_eq(sim_mmap(mm, 0, P, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS), -EINVAL);
+    mmput(mm);
+}
+END_TEST
+
 /* Back to read-write, a shared mapping's entries are writable at once, on the same
  * frames (mm/mprotect.c, change_pte_range(): the VMA's new page protection). */
 START_TEST(test_mprotect_shared_read_write_is_writable_at_once)
@@ -1194,6 +1225,8 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_mprotect_bad_arguments);
     tcase_add_test(tc, test_mprotect_read_only_then_write);
     tcase_add_test(tc, test_mprotect_shared_read_write_is_writable_at_once);
+    tcase_add_test(tc, test_mmap_fixed_noreplace);
+    tcase_add_test(tc, test_mmap_populate_and_shared_validate);
     tcase_add_test(tc, test_mprotect_none_keeps_data);
     tcase_add_test(tc, test_mprotect_splits_vma);
     tcase_add_test(tc, test_mprotect_keeps_zero_page_read_only);

@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 9d2cb14bd9db): edit the chapter, not this file. */
-#line 2292 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7af6d9a5b141): edit the chapter, not this file. */
+#line 2302 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1665 "chapters/02-address-spaces.nw"
+#line 1674 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c59d24019887): edit the chapter, not this file. */
-#line 2241 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum df7d6a89867d): edit the chapter, not this file. */
+#line 2250 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -38,7 +38,7 @@ static unsigned long sim_get_unmapped_area(struct mm_struct *mm, unsigned long h
     addr = sim_find_gap_from(mm, SIM_MMAP_BASE, len);
     return addr ? addr : sim_find_gap_from(mm, SIM_MMAP_MIN_ADDR, len);
 }
-#line 1375 "chapters/02-address-spaces.nw"
+#line 1381 "chapters/02-address-spaces.nw"
 static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int flags)
 {
     int type = flags & (MAP_PRIVATE | MAP_SHARED);
@@ -51,11 +51,12 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
         return -EINVAL;
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
         return -EINVAL;
-    if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE))
+    if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE |
+                  MAP_FIXED_NOREPLACE | MAP_POPULATE))
         return -EINVAL;
     if (!(flags & MAP_ANONYMOUS))
         return -EINVAL;
-    if (flags & MAP_FIXED) {
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
         if (!PAGE_ALIGNED(addr))
             return -EINVAL;
         if (addr < SIM_MMAP_MIN_ADDR)
@@ -65,9 +66,10 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2246 "chapters/02-address-spaces.nw"
+#line 2255 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
-#line 1413 "chapters/02-address-spaces.nw"
+static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end);
+#line 1420 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -95,7 +97,9 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         return -EINVAL;
     }
     mmap_write_lock(mm);
-    if (flags & MAP_FIXED)
+    if (flags & MAP_FIXED_NOREPLACE)
+        ret = sim_range_has_vma(mm, addr, addr + len) ? -EEXIST : 0;
+    else if (flags & MAP_FIXED)
         ret = sim_do_munmap(mm, addr, addr + len);
     else if (!(addr = sim_get_unmapped_area(mm, addr, len)))
         ret = -ENOMEM;
@@ -112,7 +116,7 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         sim_vma_free(vma);
     return ret ? ret : (long)addr;
 }
-#line 1468 "chapters/02-address-spaces.nw"
+#line 1477 "chapters/02-address-spaces.nw"
 static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     for (struct vm_area_struct *vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next)
@@ -148,7 +152,7 @@ static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned lon
     mmu_notifier_invalidate_range_end(&range);
     return 0;
 }
-#line 1510 "chapters/02-address-spaces.nw"
+#line 1519 "chapters/02-address-spaces.nw"
 int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 {
     int ret;
@@ -166,7 +170,7 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     mmput(mm);
     return ret;
 }
-#line 1640 "chapters/02-address-spaces.nw"
+#line 1649 "chapters/02-address-spaces.nw"
 static pte_t sim_swap_pte_modify(pte_t pte)
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
@@ -177,11 +181,11 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 #line 205 "chapters/08-migration.nw"
     if (is_writable_migration_entry(entry))
         return swp_entry_to_pte(sim_migration_entry_readable(entry));
-#line 1645 "chapters/02-address-spaces.nw"
+#line 1654 "chapters/02-address-spaces.nw"
     (void)entry;
     return pte;
 }
-#line 1596 "chapters/02-address-spaces.nw"
+#line 1605 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
@@ -216,7 +220,7 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 1541 "chapters/02-address-spaces.nw"
+#line 1550 "chapters/02-address-spaces.nw"
 static bool sim_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     return sim_range_accessible(mm, start, end, 0) || start == end;
@@ -251,7 +255,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmput(mm);
     return ret;
 }
-#line 1725 "chapters/02-address-spaces.nw"
+#line 1734 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -289,11 +293,11 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         sim_copy_pte(vma, dst, src);
         return;
     }
-#line 1744 "chapters/02-address-spaces.nw"
+#line 1753 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
     (void)vma;
 }
-#line 1753 "chapters/02-address-spaces.nw"
+#line 1762 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -322,7 +326,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1795 "chapters/02-address-spaces.nw"
+#line 1804 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -48,11 +48,11 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
         return -EINVAL;
     if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE |
-                  MAP_POPULATE))
+                  MAP_FIXED_NOREPLACE | MAP_POPULATE))
         return -EINVAL;
     if (!(flags & MAP_ANONYMOUS))
         return -EINVAL;
-    if (flags & MAP_FIXED) {
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
         if (!PAGE_ALIGNED(addr))
             return -EINVAL;
         if (addr < SIM_MMAP_MIN_ADDR)
@@ -63,6 +63,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     return 0;
 }
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
+static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end);
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -111,7 +112,9 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         return -EINVAL;
     }
     mmap_write_lock(mm);
-    if (flags & MAP_FIXED)
+    if (flags & MAP_FIXED_NOREPLACE)
+        ret = sim_range_has_vma(mm, addr, addr + len) ? -EEXIST : 0;
+    else if (flags & MAP_FIXED)
         ret = sim_do_munmap(mm, addr, addr + len);
     else if (!(addr = sim_get_unmapped_area(mm, addr, len)))
         ret = -ENOMEM;
@@ -130,11 +133,23 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         sim_vma_free(vma);
     return ret ? ret : (long)addr;
 }
+static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+    for (struct vm_area_struct *vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next)
+        if (vma->vm_end > start)
+            return true;
+    return false;
+}
+
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
     struct vm_area_struct *vma, *next;
-    int ret = sim_split_at(mm, start);
+    int ret;
+
+    if (!sim_range_has_vma(mm, start, end))
+        return 0;
+    ret = sim_split_at(mm, start);
 
     if (!ret)
         ret = sim_split_at(mm, end);
@@ -181,10 +196,11 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
+    unsigned long rw = (vm_flags & VM_SHARED) ? _PAGE_RW : (pte & _PAGE_RW);
 
     if (!(vm_flags & VM_ACCESS_FLAGS))
         return keep | _PAGE_PROTNONE;
-    return keep | _PAGE_PRESENT | ((vm_flags & VM_WRITE) ? (pte & _PAGE_RW) : 0);
+    return keep | _PAGE_PRESENT | ((vm_flags & VM_WRITE) ? rw : 0);
 }
 
 static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot_flags)
@@ -192,6 +208,8 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     struct mm_struct *mm = vma->vm_mm;
     struct mmu_notifier_range range;
 
+    if ((vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) == prot_flags)
+        return;                 /* mprotect_fixup(): nothing changes, nobody is told */
     vma->vm_flags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot_flags;
     mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_VMA, 0, mm, vma->vm_start,
                             vma->vm_end);

@@ -47,11 +47,12 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
         return -EINVAL;
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
         return -EINVAL;
-    if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE))
+    if (flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE |
+                  MAP_FIXED_NOREPLACE | MAP_POPULATE))
         return -EINVAL;
     if (!(flags & MAP_ANONYMOUS))
         return -EINVAL;
-    if (flags & MAP_FIXED) {
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
         if (!PAGE_ALIGNED(addr))
             return -EINVAL;
         if (addr < SIM_MMAP_MIN_ADDR)
@@ -62,6 +63,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     return 0;
 }
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
+static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end);
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -89,7 +91,9 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         return -EINVAL;
     }
     mmap_write_lock(mm);
-    if (flags & MAP_FIXED)
+    if (flags & MAP_FIXED_NOREPLACE)
+        ret = sim_range_has_vma(mm, addr, addr + len) ? -EEXIST : 0;
+    else if (flags & MAP_FIXED)
         ret = sim_do_munmap(mm, addr, addr + len);
     else if (!(addr = sim_get_unmapped_area(mm, addr, len)))
         ret = -ENOMEM;
