@@ -674,6 +674,30 @@ START_TEST(test_mprotect_read_only_then_write)
 }
 END_TEST
 
+/* fork: the child's copy of an entry is old (not yet accessed) and keeps the dirty bit;
+ * the parent's keeps both; both are read-only (mm/memory.c, __copy_present_ptes()). */
+START_TEST(test_fork_child_entries_start_old)
+{
+    struct mm_struct *mm = sim_mm_create(), *child;
+    unsigned long addr = sim_test_map_private(mm, P);
+    pte_t parent_pte, child_pte;
+
+    sim_test_memset(mm, addr, 0x21, P);
+    child = sim_fork(mm);
+    ck_assert(!IS_ERR_OR_NULL(child));
+    parent_pte = sim_pte_get(mm, addr);
+    child_pte = sim_pte_get(child, addr);
+    ck_assert_uint_eq(pte_pfn(parent_pte), pte_pfn(child_pte));
+    ck_assert(!pte_write(parent_pte) && !pte_write(child_pte));
+    ck_assert(parent_pte & _PAGE_ACCESSED);
+    ck_assert(!(child_pte & _PAGE_ACCESSED));
+    ck_assert(parent_pte & _PAGE_DIRTY);
+    ck_assert(child_pte & _PAGE_DIRTY);
+    mmput(child);
+    mmput(mm);
+}
+END_TEST
+
 /* MAP_FIXED_NOREPLACE maps at exactly the address asked for, and refuses with -EEXIST a
  * range that meets a mapping, which stays as it was (mm/mmap.c, do_mmap()). */
 START_TEST(test_mmap_fixed_noreplace)
@@ -1226,6 +1250,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_mprotect_read_only_then_write);
     tcase_add_test(tc, test_mprotect_shared_read_write_is_writable_at_once);
     tcase_add_test(tc, test_mmap_fixed_noreplace);
+    tcase_add_test(tc, test_fork_child_entries_start_old);
     tcase_add_test(tc, test_mmap_populate_and_shared_validate);
     tcase_add_test(tc, test_mprotect_none_keeps_data);
     tcase_add_test(tc, test_mprotect_splits_vma);

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7af6d9a5b141): edit the chapter, not this file. */
-#line 2302 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum f9cfb9c3f76a): edit the chapter, not this file. */
+#line 2306 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
 #line 1674 "chapters/02-address-spaces.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum df7d6a89867d): edit the chapter, not this file. */
-#line 2250 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum fb79581fccd8): edit the chapter, not this file. */
+#line 2254 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -66,7 +66,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2255 "chapters/02-address-spaces.nw"
+#line 2259 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
 static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end);
 #line 1420 "chapters/02-address-spaces.nw"
@@ -255,7 +255,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmput(mm);
     return ret;
 }
-#line 1734 "chapters/02-address-spaces.nw"
+#line 1738 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -271,7 +271,7 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         }
         pte = pte_wrprotect(pte);
         *src = pte;
-        *dst = pte;
+        *dst = pte & ~_PAGE_ACCESSED;   /* the child has not used it yet: pte_mkold() */
         return;
     }
 #line 434 "chapters/07-device-private.nw"
@@ -293,11 +293,11 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         sim_copy_pte(vma, dst, src);
         return;
     }
-#line 1753 "chapters/02-address-spaces.nw"
+#line 1757 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
     (void)vma;
 }
-#line 1762 "chapters/02-address-spaces.nw"
+#line 1766 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -326,7 +326,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1804 "chapters/02-address-spaces.nw"
+#line 1808 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -253,7 +253,7 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         }
         pte = pte_wrprotect(pte);
         *src = pte;
-        *dst = pte;
+        *dst = pte & ~_PAGE_ACCESSED;   /* the child has not used it yet: pte_mkold() */
         return;
     }
 
