@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum fb3dba9ec059): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 6df562e67be5): edit the chapter, not this file. */
 #line 941 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 950 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2200 "chapters/02-address-spaces.nw"
+#line 2192 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum fb79581fccd8): edit the chapter, not this file. */
-#line 2254 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 66fd3251fad3): edit the chapter, not this file. */
+#line 2246 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -66,9 +66,8 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2259 "chapters/02-address-spaces.nw"
+#line 2251 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
-static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end);
 #line 1420 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
@@ -98,7 +97,7 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
     }
     mmap_write_lock(mm);
     if (flags & MAP_FIXED_NOREPLACE)
-        ret = sim_range_has_vma(mm, addr, addr + len) ? -EEXIST : 0;
+        ret = sim_range_free(mm, addr, len) ? 0 : -EEXIST;
     else if (flags & MAP_FIXED)
         ret = sim_do_munmap(mm, addr, addr + len);
     else if (!(addr = sim_get_unmapped_area(mm, addr, len)))
@@ -117,21 +116,13 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
     return ret ? ret : (long)addr;
 }
 #line 1477 "chapters/02-address-spaces.nw"
-static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-    for (struct vm_area_struct *vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next)
-        if (vma->vm_end > start)
-            return true;
-    return false;
-}
-
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
     struct vm_area_struct *vma, *next;
     int ret;
 
-    if (!sim_range_has_vma(mm, start, end))
+    if (sim_range_free(mm, start, end - start))
         return 0;
     ret = sim_split_at(mm, start);
 
@@ -152,7 +143,7 @@ static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned lon
     mmu_notifier_invalidate_range_end(&range);
     return 0;
 }
-#line 1519 "chapters/02-address-spaces.nw"
+#line 1511 "chapters/02-address-spaces.nw"
 int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 {
     int ret;
@@ -170,7 +161,7 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     mmput(mm);
     return ret;
 }
-#line 1649 "chapters/02-address-spaces.nw"
+#line 1641 "chapters/02-address-spaces.nw"
 static pte_t sim_swap_pte_modify(pte_t pte)
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
@@ -181,11 +172,11 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 #line 205 "chapters/08-migration.nw"
     if (is_writable_migration_entry(entry))
         return swp_entry_to_pte(sim_migration_entry_readable(entry));
-#line 1654 "chapters/02-address-spaces.nw"
+#line 1646 "chapters/02-address-spaces.nw"
     (void)entry;
     return pte;
 }
-#line 1605 "chapters/02-address-spaces.nw"
+#line 1597 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
@@ -220,7 +211,7 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 1550 "chapters/02-address-spaces.nw"
+#line 1542 "chapters/02-address-spaces.nw"
 static bool sim_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     return sim_range_accessible(mm, start, end, 0) || start == end;
@@ -255,7 +246,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmput(mm);
     return ret;
 }
-#line 1738 "chapters/02-address-spaces.nw"
+#line 1730 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -293,11 +284,11 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         sim_copy_pte(vma, dst, src);
         return;
     }
-#line 1757 "chapters/02-address-spaces.nw"
+#line 1749 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
     (void)vma;
 }
-#line 1766 "chapters/02-address-spaces.nw"
+#line 1758 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -326,7 +317,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1808 "chapters/02-address-spaces.nw"
+#line 1800 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 694d6633785c): edit the chapter, not this file. */
-#line 2298 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 3653173896d5): edit the chapter, not this file. */
+#line 2289 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 
