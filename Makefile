@@ -55,9 +55,10 @@ help:
 
 # ---------------------------------------------------------------------------
 # Tools.  Detected by command, so a machine that lost one is repaired.
-TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin bubblewrap gnuplot-nox
+TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin bubblewrap gnuplot-nox \
+                 patch
 TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin bwrap \
-                 gnuplot
+                 gnuplot patch
 
 ## tools: install the Debian packages the build needs (noweb without its TeX recommends)
 tools:
@@ -86,7 +87,7 @@ ANSWER_FILES := $(if $(wildcard reference),$(shell grep -L '^kind *= *extension'
                   exercises/ch*/*/exercise.conf | xargs -r sed -n 's/^replaces *= *//p'))
 TANGLE := $(PYTHON) tools/tangle.py $(foreach f,$(ANSWER_FILES),--exclude $(f))
 TANGLE_DEPS := $(CHAPTERS) tools/tangle.py tools/solutions.sh \
-               $(wildcard exercises/ch*/*/exercise.conf)
+               $(wildcard exercises/ch*/*/exercise.conf exercises/ch*/*/solution/*.patch)
 # code/ files are inputs too: a file edited by hand is caught by the tangler.
 build/code.stamp: $(TANGLE_DEPS) $(wildcard code/src/*.c code/include/*.h)
 	@mkdir -p build

@@ -32,12 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MIN = 30
 
+sys.path.insert(0, str(ROOT / "tools"))
+import handout  # noqa: E402  (its idea of answers and hidden tests is the one to check)
+
 
 def replaced_files():
     """The files the fill-in exercises replace (an extension's file is the book's own)."""
-    confs = [c.read_text() for c in ROOT.glob("exercises/ch[0-9][0-9]-*/*/exercise.conf")]
-    return {re.search(r"^replaces\s*=\s*(\S+)", text, re.M).group(1) for text in confs
-            if not re.search(r"^kind\s*=\s*extension", text, re.M)}
+    return {replaces for _, replaces, _ in handout.exercises()}
 
 
 def stripped_lines(text):
@@ -75,6 +76,8 @@ def solution_lines():
     found = {}
     common, per_chapter = library_lines()
     for sol in sorted(ROOT.glob("exercises/ch[0-9][0-9]-*/*/solution/*")):
+        if sol.suffix == ".patch":          # an extension's source; its result is beside it
+            continue
         num = sol.relative_to(ROOT).parts[1][2:4]
         others = set().union(*(v for k, v in per_chapter.items() if k != num))
         starter = sol.parent.parent / "starter" / sol.name
@@ -88,13 +91,8 @@ def solution_lines():
 
 
 def hidden_tests():
-    names = set()
-    for points in ROOT.glob("exercises/ch[0-9][0-9]-*/*/tests/points"):
-        for line in points.read_text().splitlines():
-            f = line.split()
-            if len(f) == 3 and not line.startswith("#") and f[2] != "visible":
-                names.add(f[0])
-    return names
+    return set().union(*(handout.hidden_tests(d.parent.parent)
+                         for d in ROOT.glob("exercises/ch[0-9][0-9]-*/*/tests/points")))
 
 
 def readable(data):

@@ -4,9 +4,10 @@
 # exercise against that chapter's library, so the solution is that chapter's version.
 # An extension exercise (`kind = extension`) asks for more than the book implements:
 # there the book's file is the *starter* (without the tangler's header and #line
-# directives, since the student edits the copy), and the solution is written by hand.
-#   tools/solutions.sh write   copy it into the exercise's solution/ (starter/)
-#   tools/solutions.sh check   fail if a solution/ (starter/) file differs from it
+# directives, since the student edits the copy), and the solution is that starter with
+# solution/FILE.patch applied, so that it follows every change of the book's file.
+#   tools/solutions.sh write   write the generated files into solution/ (and starter/)
+#   tools/solutions.sh check   fail if one of them differs from what is generated
 set -euo pipefail
 
 mode=${1:-check}
@@ -38,6 +39,18 @@ prefix_tree() {     # tangle chapters 00..$1 once, print the tree's path
     echo "$out"
 }
 
+# Bring DST in line with SRC (write), or report that it is not (check).
+sync_file() {
+    if ! cmp -s "$1" "$2"; then
+        if [ "$mode" = write ]; then
+            mkdir -p "$(dirname "$2")" && cp "$1" "$2"
+        else
+            echo "solutions: $2 differs from $3: run 'make tangle'" >&2
+            status=1
+        fi
+    fi
+}
+
 for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
     [ -e "$conf" ] || continue
     dir=$(dirname "$conf")
@@ -45,29 +58,29 @@ for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
     chapter=${dir#exercises/ch}
     chapter=${chapter:0:2}
     replaces=$(sed -n 's/^replaces *= *//p' "$conf")
+    file=$(basename "$replaces")
     src=$(prefix_tree "$chapter")/$replaces
-    dst=$dir/solution/$(basename "$replaces")
-    given=$dir/starter/$(basename "$replaces")
     if [ ! -f "$src" ]; then
         echo "solutions: $conf replaces $replaces, which chapters 00-$chapter do not produce" >&2
         status=1
         continue
     fi
-    if grep -qE '^kind *= *extension' "$conf"; then
-        [ -f "$dst" ] || { echo "solutions: $dir/solution/ lacks $(basename "$replaces")" >&2; status=1; }
-        sed '1{/^\/\* Generated from /d};/^#line /d' "$src" >"$tmp/starter"
-        src=$tmp/starter dst=$given
-    elif [ ! -f "$given" ]; then
-        echo "solutions: $dir/starter/ lacks $(basename "$replaces")" >&2
+    if ! grep -qE '^kind *= *extension' "$conf"; then
+        [ -f "$dir/starter/$file" ] || { echo "solutions: $dir/starter/ lacks $file" >&2; status=1; }
+        sync_file "$src" "$dir/solution/$file" "chapter $chapter's $replaces"
+        continue
+    fi
+    sed '1{/^\/\* Generated from /d};/^#line /d' "$src" >"$tmp/starter"
+    sync_file "$tmp/starter" "$dir/starter/$file" "chapter $chapter's $replaces"
+    if ! patch -s -o "$tmp/solution" "$tmp/starter" <"$dir/solution/$file.patch" \
+            >"$tmp/patch.log" 2>&1; then
+        echo "solutions: $dir/solution/$file.patch does not apply to chapter $chapter's" \
+             "$replaces: rebase the patch on the new starter" >&2
+        sed 's/^/    /' "$tmp/patch.log" >&2
         status=1
+        continue
     fi
-    if ! cmp -s "$src" "$dst"; then
-        if [ "$mode" = write ]; then
-            mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
-        else
-            echo "solutions: $dst differs from chapter $chapter's $replaces: run 'make tangle'" >&2
-            status=1
-        fi
-    fi
+    sync_file "$tmp/solution" "$dir/solution/$file" "the starter with $file.patch applied"
+    rm -f "$tmp/solution"
 done
 exit $status

@@ -63,7 +63,6 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     return 0;
 }
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
-static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end);
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -113,7 +112,7 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
     }
     mmap_write_lock(mm);
     if (flags & MAP_FIXED_NOREPLACE)
-        ret = sim_range_has_vma(mm, addr, addr + len) ? -EEXIST : 0;
+        ret = sim_range_free(mm, addr, len) ? 0 : -EEXIST;
     else if (flags & MAP_FIXED)
         ret = sim_do_munmap(mm, addr, addr + len);
     else if (!(addr = sim_get_unmapped_area(mm, addr, len)))
@@ -133,21 +132,13 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         sim_vma_free(vma);
     return ret ? ret : (long)addr;
 }
-static bool sim_range_has_vma(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-    for (struct vm_area_struct *vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next)
-        if (vma->vm_end > start)
-            return true;
-    return false;
-}
-
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
     struct vm_area_struct *vma, *next;
     int ret;
 
-    if (!sim_range_has_vma(mm, start, end))
+    if (sim_range_free(mm, start, end - start))
         return 0;
     ret = sim_split_at(mm, start);
 
