@@ -154,10 +154,16 @@ def student_chapter(ch, lines, hidden):
 
 # --- hidden tests -------------------------------------------------------------------------
 
+def hidden_tests(exdir):
+    """The tests of an exercise whose points line gives a visibility other than visible."""
+    return {f[0] for f in (l.split() for l in (exdir / "tests" / "points").read_text()
+                                               .splitlines() if not l.startswith("#"))
+            if len(f) == 3 and f[2] != "visible"}
+
+
 def public_only(exdir, name, data):
     points = (exdir / "tests" / "points").read_text().splitlines()
-    hidden = [l.split()[0] for l in points
-              if len(l.split()) == 3 and not l.startswith("#") and l.split()[2] != "visible"]
+    hidden = hidden_tests(exdir)
     if name == "points":
         return "".join(l + "\n" for l in points
                        if not (l.split() and l.split()[0] in hidden)).encode()
