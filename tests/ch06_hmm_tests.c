@@ -60,63 +60,6 @@ static void fixture_teardown(struct hmm_fixture *f)
                   sim_warn_count() - f->warnings);
 }
 
-/* --- the kernel's struct hmm_buffer: a mapping in the process and a host mirror ------- */
-
-struct hmm_buffer {
-    unsigned long addr;                /* buffer->ptr: the simulated mapping */
-    unsigned long size;
-    void *mirror;                      /* buffer->mirror: what the device copies through */
-    uint64_t cpages;
-    uint64_t faults;
-};
-
-static struct hmm_buffer *buffer_create(struct mm_struct *mm, unsigned long npages,
-                                        unsigned long mirror_bytes, int prot, int flags)
-{
-    struct hmm_buffer *b = calloc(1, sizeof(*b));
-
-    ck_assert_ptr_nonnull(b);
-    b->size = npages * P;
-    b->mirror = malloc(mirror_bytes);
-    ck_assert_ptr_nonnull(b->mirror);
-    b->addr = sim_test_mmap(mm, 0, b->size, prot, flags | MAP_ANONYMOUS);
-    return b;
-}
-
-static void buffer_free(struct mm_struct *mm, struct hmm_buffer *b)
-{
-    if (b->addr)
-        ck_assert_int_eq(sim_munmap(mm, b->addr, b->size), 0);
-    free(b->mirror);
-    free(b);
-}
-
-/* The kernel's hmm_dmirror_cmd(): the device works on [addr, +npages) through mirror.
- * The counters start as garbage, so that a command that forgot to clear them shows. */
-static int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
-                   unsigned long npages)
-{
-    struct hmm_dmirror_cmd cmd = {
-        .addr = b->addr,
-        .ptr = (uint64_t)(uintptr_t)b->mirror,
-        .npages = npages,
-        .cpages = 0xdeadbeef,
-        .faults = 0xdeadbeef,
-    };
-    int ret = dmirror_ioctl(dmirror, request, &cmd);
-
-    b->cpages = cmd.cpages;
-    b->faults = cmd.faults;
-    return ret;
-}
-
-#define ck_assert_cmd(b, npages_, faults_)                                          \
-    do {                                                                            \
-        ck_assert_uint_eq((b)->cpages, (npages_));                                  \
-        ck_assert_uint_eq((b)->faults, (faults_));                                  \
-    } while (0)
-
-
 /* --- open_close ----------------------------------------------------------------------- */
 
 /* Simple NULL test of device open/close. */
@@ -141,7 +84,7 @@ START_TEST(test_anon_read)
     int val = -1;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 
     cpu_store_ints(f.mm, b->addr + 2 * P, size - 2 * P, 2 * INTS_PER_PAGE, 1);
     ck_assert_int_eq(sim_mprotect(f.mm, b->addr, size, PROT_READ), 0);
@@ -154,7 +97,7 @@ START_TEST(test_anon_read)
     ck_assert_uint_eq(sim_bytes_mismatch(b->mirror, 2 * P, 0), 2 * P);
     ck_assert_ints((char *)b->mirror + 2 * P, size - 2 * P, 2 * INTS_PER_PAGE, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -169,7 +112,7 @@ START_TEST(test_anon_read_prot)
     unsigned long npages = BUFFER_PAGES, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ints_fill(b->mirror, size, 0, -1);
 
@@ -190,7 +133,7 @@ START_TEST(test_anon_read_prot)
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_WRITE, b, npages), -EPERM);
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -204,14 +147,14 @@ START_TEST(test_anon_write)
     unsigned long npages = BUFFER_PAGES, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     ints_fill(b->mirror, size, 0, 1);
 
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_WRITE, b, npages), 0);
     ck_assert_cmd(b, npages, 1);
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -227,7 +170,7 @@ START_TEST(test_anon_write_prot)
     unsigned long npages = BUFFER_PAGES, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ, MAP_PRIVATE);
 
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_READ, b, 1), 0);
     ck_assert_cmd(b, 1, 1);
@@ -241,7 +184,7 @@ START_TEST(test_anon_write_prot)
     ck_assert_cmd(b, npages, 1);
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -278,7 +221,7 @@ START_TEST(test_anon_write_child)
     unsigned long npages = BUFFER_PAGES, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ints_fill(b->mirror, size, 0, -1);
 
@@ -289,7 +232,7 @@ START_TEST(test_anon_write_child)
 
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -303,7 +246,7 @@ START_TEST(test_anon_write_child_shared)
     unsigned long npages = BUFFER_PAGES, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_SHARED);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ints_fill(b->mirror, size, 0, -1);
 
@@ -314,7 +257,7 @@ START_TEST(test_anon_write_child_shared)
 
     cpu_expect_ints(f.mm, b->addr, size, 0, -1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -329,14 +272,14 @@ START_TEST(test_anon_read_multiple)
 
     fixture_setup(&f);
     for (long c = 0; c < NTIMES; c++) {
-        struct hmm_buffer *b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
-                                             MAP_PRIVATE);
+        struct hmm_buffer *b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE);
 
         cpu_store_ints(f.mm, b->addr, size, c, 1);
         ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_READ, b, npages), 0);
         ck_assert_cmd(b, npages, 1);
         ck_assert_ints(b->mirror, size, c, 1);
-        buffer_free(f.mm, b);
+        hmm_buffer_free(f.mm, b);
     }
     fixture_teardown(&f);
 }
@@ -376,8 +319,8 @@ START_TEST(test_anon_teardown)
 
     fixture_setup(&f);
     for (long c = 0; c < TEARDOWN_ROUNDS; c++) {
-        struct hmm_buffer *b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
-                                             MAP_PRIVATE);
+        struct hmm_buffer *b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE);
         pthread_barrier_t start;
         pthread_t thread;
         struct unmapper u = {
@@ -423,7 +366,7 @@ START_TEST(test_anon_teardown)
         }
 
         b->size = half;
-        buffer_free(f.mm, b);
+        hmm_buffer_free(f.mm, b);
     }
     fixture_teardown(&f);
 }
@@ -444,7 +387,7 @@ START_TEST(test_snapshot)
     int val = -1;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, npages + 1, PROT_NONE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, npages + 1, PROT_NONE, MAP_PRIVATE);
     m = b->mirror;
     memset(m, 0xee, npages + 1);
 
@@ -484,7 +427,7 @@ START_TEST(test_snapshot)
     /* The hole is a separate mapping's business now: unmap the other pieces. */
     ck_assert_int_eq(sim_munmap(f.mm, b->addr, npages * P), 0);
     b->addr = 0;
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -500,7 +443,7 @@ START_TEST(test_snapshot_follows_the_device)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     snap = (struct hmm_buffer){ .addr = b->addr, .mirror = m };
 
     memset(m, 0xee, npages);
@@ -521,7 +464,7 @@ START_TEST(test_snapshot_follows_the_device)
     ck_assert_uint_eq(snap.cpages, npages);
     ck_assert_uint_eq(sim_bytes_mismatch(m, npages, HMM_DMIRROR_PROT_WRITE), npages);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -543,7 +486,7 @@ START_TEST(test_double_map)
     ck_assert_ptr_nonnull(mdevice1);
     dmirror1 = dmirror_open(mdevice1, f.mm);
     ck_assert_ptr_nonnull(dmirror1);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(sim_mprotect(f.mm, b->addr, size, PROT_READ), 0);
 
@@ -556,7 +499,7 @@ START_TEST(test_double_map)
     ck_assert_cmd(b, npages, 1);
     ck_assert_ints(b->mirror, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     dmirror_release(dmirror1);
     dmirror_device_destroy(mdevice1);
     fixture_teardown(&f);
@@ -577,7 +520,7 @@ START_TEST(test_fault_rounds)
     int val = 12345;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 
     memset(b->mirror, 0x5a, size);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_READ, b, npages), 0);
@@ -608,7 +551,7 @@ START_TEST(test_fault_rounds)
     ck_assert_cmd(b, npages, 1);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_WRITE, b, npages), -EPERM);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -621,7 +564,7 @@ START_TEST(test_read_into_a_hole)
     unsigned long npages = 40, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(sim_munmap(f.mm, b->addr + 35 * P, 5 * P), 0);
 
@@ -637,7 +580,7 @@ START_TEST(test_read_into_a_hole)
     ck_assert_ints(b->mirror, 35 * P, 0, 1);
 
     b->size = 35 * P;
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -654,7 +597,7 @@ START_TEST(test_read_after_cpu_write)
     unsigned long npages = 40, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_READ, b, npages), 0);
     ck_assert_cmd(b, npages, 1);
     ck_assert_uint_eq(sim_bytes_mismatch(b->mirror, size, 0), size);
@@ -664,7 +607,7 @@ START_TEST(test_read_after_cpu_write)
     ck_assert_cmd(b, npages, 1);
     ck_assert_ints(b->mirror, size, 5, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -678,7 +621,7 @@ START_TEST(test_read_after_madvise_dontneed)
     unsigned long npages = 40, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     ints_fill(b->mirror, size, 0, 1);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_WRITE, b, npages), 0);
     ck_assert_cmd(b, npages, 1);
@@ -691,7 +634,7 @@ START_TEST(test_read_after_madvise_dontneed)
     ck_assert_uint_eq(sim_bytes_mismatch((char *)b->mirror + 10 * P, 20 * P, 0), 20 * P);
     ck_assert_ints((char *)b->mirror + 30 * P, 10 * P, 30 * INTS_PER_PAGE, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -708,7 +651,7 @@ START_TEST(test_anon_write_parent_after_fork)
     unsigned long npages = 64, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     ints_fill(b->mirror, size, 0, 1);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_WRITE, b, npages), 0);
     ck_assert_cmd(b, npages, 1);
@@ -730,7 +673,7 @@ START_TEST(test_anon_write_parent_after_fork)
     dmirror_release(child_dmirror);
     mmput(child);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -774,7 +717,7 @@ START_TEST(test_ioctl_rejects_bad_input)
     const uint64_t top = ULONG_MAX & PAGE_MASK;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     m = b->mirror;
     memset(m, 0xee, size);
@@ -828,7 +771,7 @@ START_TEST(test_ioctl_rejects_bad_input)
     ck_assert_cmd(b, npages, 1);
     ck_assert_ints(m, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -848,7 +791,7 @@ START_TEST(test_ioctl_later_commands)
     unsigned long npages = 4, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     memset(b->mirror, 0xee, size);
 
@@ -860,7 +803,7 @@ START_TEST(test_ioctl_later_commands)
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_READ, b, npages), 0);
     ck_assert_cmd(b, npages, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -875,14 +818,14 @@ START_TEST(test_ioctl_migrate_without_a_vma)
     unsigned long npages = 4, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     ck_assert_int_eq(sim_munmap(f.mm, b->addr, size), 0);
 
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_MIGRATE_TO_DEV, b, npages), -EINVAL);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_MIGRATE_TO_SYS, b, npages), -EINVAL);
 
     b->addr = 0;
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -896,7 +839,7 @@ START_TEST(test_commands_after_exit)
     unsigned long npages = 8, size = npages * P;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_READ, b, npages), 0);
     ck_assert_cmd(b, npages, 1);

@@ -117,63 +117,7 @@ static void fixture_reopen(struct hmm_fixture *f, unsigned int i)
     ck_assert_ptr_nonnull(f->dmirror[i]);
 }
 
-/* --- the kernel's struct hmm_buffer ---------------------------------------------------- */
-
-struct hmm_buffer {
-    unsigned long addr;                /* buffer->ptr: the simulated mapping */
-    unsigned long size;
-    void *mirror;                      /* buffer->mirror: what the device copies through */
-    uint64_t cpages;
-    uint64_t faults;
-};
-
-static struct hmm_buffer *buffer_create(struct mm_struct *mm, unsigned long npages,
-                                        unsigned long mirror_bytes, int prot, int flags)
-{
-    struct hmm_buffer *b = calloc(1, sizeof(*b));
-
-    ck_assert_ptr_nonnull(b);
-    b->size = npages * P;
-    b->mirror = malloc(mirror_bytes);
-    ck_assert_ptr_nonnull(b->mirror);
-    b->addr = sim_test_mmap(mm, 0, b->size, prot, flags | MAP_ANONYMOUS);
-    return b;
-}
-
-/* munmap (unless addr was cleared because the mapping is already gone) and free. */
-static void buffer_free(struct mm_struct *mm, struct hmm_buffer *b)
-{
-    if (b->addr)
-        ck_assert_int_eq(sim_munmap(mm, b->addr, b->size), 0);
-    free(b->mirror);
-    free(b);
-}
-
-/* The kernel's hmm_dmirror_cmd() on [addr + first pages, + npages), the mirror at its
- * start: what the kernel's tests do when they move buffer->ptr into the buffer.  The
- * counters start as garbage, so that a command that forgot to set them shows. */
-static int hmm_cmd_at(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
-                      unsigned long first, unsigned long npages)
-{
-    struct hmm_dmirror_cmd cmd = {
-        .addr = b->addr + first * P,
-        .ptr = (uint64_t)(uintptr_t)b->mirror,
-        .npages = npages,
-        .cpages = 0xdeadbeef,
-        .faults = 0xdeadbeef,
-    };
-    int ret = dmirror_ioctl(dmirror, request, &cmd);
-
-    b->cpages = cmd.cpages;
-    b->faults = cmd.faults;
-    return ret;
-}
-
-static int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
-                   unsigned long npages)
-{
-    return hmm_cmd_at(dmirror, request, b, 0, npages);
-}
+/* --- the selftests' migration commands (struct hmm_buffer and hmm_cmd are in testlib) -- */
 
 static int hmm_migrate_sys_to_dev(struct dmirror *dmirror, struct hmm_buffer *b,
                                   unsigned long npages)
@@ -186,13 +130,6 @@ static int hmm_migrate_dev_to_sys(struct dmirror *dmirror, struct hmm_buffer *b,
 {
     return hmm_cmd(dmirror, HMM_DMIRROR_MIGRATE_TO_SYS, b, npages);
 }
-
-#define ck_assert_cmd(b, npages_, faults_)                                          \
-    do {                                                                            \
-        ck_assert_uint_eq((b)->cpages, (npages_));                                  \
-        ck_assert_uint_eq((b)->faults, (faults_));                                  \
-    } while (0)
-
 
 /* A page that holds first in its first int and zeroes after it (what the kernel's
  * migrate_mixed and snapshot tests leave in their pages). */
@@ -309,7 +246,7 @@ START_TEST(test_migrate)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
 
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -320,7 +257,7 @@ START_TEST(test_migrate)
     snapshot(f.dmirror[0], b->addr, npages, m);
     ck_assert_all_bytes(m, npages, DEV_LOCAL_WRITE);
 
-    buffer_free(f.mm, b);              /* munmap frees the device's pages */
+    hmm_buffer_free(f.mm, b);              /* munmap frees the device's pages */
     fixture_teardown(&f);
     free(m);
 }
@@ -341,7 +278,7 @@ START_TEST(test_migrate_fault)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
 
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -361,7 +298,7 @@ START_TEST(test_migrate_fault)
     snapshot(f.dmirror[0], b->addr, npages, m);
     ck_assert_all_bytes(m, npages, DEV_LOCAL_WRITE);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -382,7 +319,7 @@ START_TEST(test_migrate_release)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
 
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -403,7 +340,7 @@ START_TEST(test_migrate_release)
     snapshot(f.dmirror[0], b->addr, npages, m);
     ck_assert_all_bytes(m, npages, DEV_LOCAL_WRITE);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -424,7 +361,7 @@ START_TEST(test_migrate_shared)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_SHARED);
 
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), -ENOENT);
 
@@ -434,7 +371,7 @@ START_TEST(test_migrate_shared)
     ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_WRITE);
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -459,7 +396,7 @@ START_TEST(test_migrate_mixed)
     int val = -1;
 
     fixture2_setup(&f);
-    b = buffer_create(f.mm, npages, npages * P, PROT_NONE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, npages * P, PROT_NONE, MAP_PRIVATE);
 
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[1], b, npages), -EINVAL);
 
@@ -513,7 +450,7 @@ START_TEST(test_migrate_mixed)
     /* munmap of the whole range takes the pieces around the hole. */
     ck_assert_int_eq(sim_munmap(f.mm, b->addr, npages * P), 0);
     b->addr = 0;
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -532,8 +469,8 @@ START_TEST(test_migrate_multiple)
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
     for (int c = 0; c < NTIMES; c++) {
-        struct hmm_buffer *b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
-                                             MAP_PRIVATE);
+        struct hmm_buffer *b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE);
 
         cpu_store_ints(f.mm, b->addr, size, 0, 1);
         ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -544,7 +481,7 @@ START_TEST(test_migrate_multiple)
         snapshot(f.dmirror[0], b->addr, npages, m);
         ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_WRITE);
 
-        buffer_free(f.mm, b);
+        hmm_buffer_free(f.mm, b);
     }
     fixture_teardown(&f);
     free(m);
@@ -571,7 +508,7 @@ START_TEST(test_snapshot)
     int val = -1;
 
     fixture2_setup(&f);
-    b = buffer_create(f.mm, npages, npages * P, PROT_NONE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, npages * P, PROT_NONE, MAP_PRIVATE);
 
     ck_assert_int_eq(sim_munmap(f.mm, b->addr + P, P), 0);
 
@@ -630,7 +567,7 @@ START_TEST(test_snapshot)
 
     ck_assert_int_eq(sim_munmap(f.mm, b->addr, npages * P), 0);
     b->addr = 0;
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -651,7 +588,7 @@ START_TEST(test_double_map)
     unsigned char m[6];
 
     fixture2_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(sim_mprotect(f.mm, b->addr, size, PROT_READ), 0);
 
@@ -686,7 +623,7 @@ START_TEST(test_double_map)
         ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_READ);
     }
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -715,7 +652,7 @@ START_TEST(test_anon_write_child_migrated)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ints_fill(b->mirror, size, 0, -1);
 
@@ -742,7 +679,7 @@ START_TEST(test_anon_write_child_migrated)
 
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -766,7 +703,7 @@ START_TEST(test_hmm_cow_in_device)
     unsigned char m[4];
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
 
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -787,7 +724,7 @@ START_TEST(test_hmm_cow_in_device)
     ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_WRITE);
     cpu_expect_ints(f.mm, b->addr, size, 0, -1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -810,8 +747,8 @@ START_TEST(test_migrate_partial_unmap_fault)
     fixture_setup(&f);
     for (int j = 0; j < 3; j++) {
         unsigned long off = offsets[j], after = off + unmap_pages;
-        struct hmm_buffer *b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
-                                             MAP_PRIVATE);
+        struct hmm_buffer *b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE);
 
         cpu_store_ints(f.mm, b->addr, size, 0, 1);
         ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -829,7 +766,7 @@ START_TEST(test_migrate_partial_unmap_fault)
 
         ck_assert_int_eq(sim_munmap(f.mm, b->addr, size), 0);
         b->addr = 0;
-        buffer_free(f.mm, b);
+        hmm_buffer_free(f.mm, b);
     }
     fixture_teardown(&f);
 }
@@ -853,7 +790,7 @@ START_TEST(test_anon_read_device)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
     ck_assert_uint_eq(b->cpages, npages);
@@ -877,7 +814,7 @@ START_TEST(test_anon_read_device)
     /* The mirror that migrated them is closed; the CPU still gets them back. */
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -898,7 +835,7 @@ START_TEST(test_anon_write_device)
 
     ck_assert_ptr_nonnull(m);
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
     ck_assert_uint_eq(b->cpages, npages);
@@ -926,7 +863,7 @@ START_TEST(test_anon_write_device)
     snapshot(f.dmirror[0], b->addr, npages, m);
     ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_WRITE);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -948,7 +885,7 @@ START_TEST(test_mprotect_device_pages)
     unsigned char m[100];
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
     ck_assert_uint_eq(b->cpages, npages);
@@ -971,7 +908,7 @@ START_TEST(test_mprotect_device_pages)
     ck_assert_int_eq(hmm_cmd(f.dmirror[0], HMM_DMIRROR_WRITE, b, npages), -EPERM);
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -993,7 +930,7 @@ START_TEST(test_migrate_to_ram)
     pte_t pte;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     mirror = b->mirror;
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
@@ -1037,7 +974,7 @@ START_TEST(test_migrate_to_ram)
     snapshot(f.dmirror[0], b->addr, npages, m);
     ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_WRITE);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1058,7 +995,7 @@ START_TEST(test_migrate_to_sys)
 
     ck_assert_ptr_nonnull(m);
     fixture2_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
     ck_assert_uint_eq(b->cpages, npages);
@@ -1090,7 +1027,7 @@ START_TEST(test_migrate_to_sys)
     ck_assert_cmd(b, npages, 1);
     ck_assert_ints(b->mirror, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
     free(m);
 }
@@ -1111,7 +1048,7 @@ START_TEST(test_cow_in_device_child_first)
     unsigned char m[4];
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], b, npages), 0);
     ck_assert_uint_eq(b->cpages, npages);
@@ -1133,7 +1070,7 @@ START_TEST(test_cow_in_device_child_first)
     snapshot(f.dmirror[0], b->addr, npages, m);
     ck_assert_all_bytes(m, npages, HMM_DMIRROR_PROT_WRITE);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1156,7 +1093,7 @@ START_TEST(test_pool_exhaustion)
     unsigned char m[2 * SMALL_POOL];
 
     fixture_setup_devices(&f, 1, SMALL_POOL);
-    a = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    a = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, a->addr, size, 0, 1);
 
     /* Eight pages into four. */
@@ -1206,7 +1143,7 @@ START_TEST(test_pool_exhaustion)
     snapshot(f.dmirror[0], a->addr, npages, m);
     ck_assert_all_bytes(m, half, HMM_DMIRROR_PROT_WRITE);
     ck_assert_all_bytes(m + half, npages - half, DEV_LOCAL_WRITE);
-    buffer_free(f.mm, a);
+    hmm_buffer_free(f.mm, a);
 
     /* Another process fills the pool; while it lives this one gets nothing, and its
      * exit gives the memory back. */
@@ -1214,13 +1151,13 @@ START_TEST(test_pool_exhaustion)
     ck_assert_ptr_nonnull(mm2);
     dmirror2 = dmirror_open(f.mdevice[0], mm2);
     ck_assert_ptr_nonnull(dmirror2);
-    other = buffer_create(mm2, SMALL_POOL, SMALL_POOL * P, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE);
+    other = hmm_buffer_create(mm2, SMALL_POOL, SMALL_POOL * P, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE);
     cpu_store_ints(mm2, other->addr, SMALL_POOL * P, 50, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(dmirror2, other, SMALL_POOL), 0);
     ck_assert_uint_eq(other->cpages, SMALL_POOL);
 
-    c = buffer_create(f.mm, SMALL_POOL, SMALL_POOL * P, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    c = hmm_buffer_create(f.mm, SMALL_POOL, SMALL_POOL * P, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, c->addr, SMALL_POOL * P, 5, 1);
     ck_assert_int_eq(hmm_migrate_sys_to_dev(f.dmirror[0], c, SMALL_POOL), -ENOMEM);
     snapshot(f.dmirror[0], c->addr, SMALL_POOL, m);
@@ -1237,7 +1174,7 @@ START_TEST(test_pool_exhaustion)
     ck_assert_uint_eq(c->cpages, SMALL_POOL);
     ck_assert_ints(c->mirror, SMALL_POOL * P, 5, 1);
 
-    buffer_free(f.mm, c);
+    hmm_buffer_free(f.mm, c);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1259,7 +1196,7 @@ START_TEST(test_device_create_destroy_cycles)
     struct hmm_buffer *b;
 
     ck_assert_ptr_nonnull(mm);
-    b = buffer_create(mm, CYCLE_PAGES, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(mm, CYCLE_PAGES, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 
     for (long c = 0; c < CYCLES; c++) {
         struct dmirror_device *mdevice = dmirror_device_create(CYCLE_PAGES);
@@ -1298,7 +1235,7 @@ START_TEST(test_device_create_destroy_cycles)
             free(b);
             mm = sim_mm_create();
             ck_assert_ptr_nonnull(mm);
-            b = buffer_create(mm, CYCLE_PAGES, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+            b = hmm_buffer_create(mm, CYCLE_PAGES, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
             continue;
         }
 
@@ -1316,7 +1253,7 @@ START_TEST(test_device_create_destroy_cycles)
                           sim_nr_pages_in_use(), baseline);
     }
 
-    buffer_free(mm, b);
+    hmm_buffer_free(mm, b);
     mmput(mm);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 0);
     ck_assert_uint_eq(sim_warn_count(), warnings);
@@ -1344,7 +1281,7 @@ START_TEST(test_release_needs_no_buffer)
     struct hmm_dmirror_cmd c;
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_cmd(f.dmirror[0], HMM_DMIRROR_MIGRATE_TO_DEV, b, npages), 0);
     c = (struct hmm_dmirror_cmd){ .addr = b->addr, .ptr = 0, .npages = npages };
@@ -1352,7 +1289,7 @@ START_TEST(test_release_needs_no_buffer)
     for (unsigned long i = 0; i < npages; i++)
         ck_assert(pte_present(sim_pte_get(f.mm, b->addr + i * P)));
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1366,7 +1303,7 @@ START_TEST(test_migrate_rejects_bad_input)
     unsigned char m[4];
 
     fixture_setup(&f);
-    b = buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    b = hmm_buffer_create(f.mm, npages, size, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     cpu_store_ints(f.mm, b->addr, size, 0, 1);
     ck_assert_int_eq(hmm_cmd_at(f.dmirror[0], HMM_DMIRROR_MIGRATE_TO_DEV, b, 2, 2), 0);
     ck_assert_uint_eq(b->cpages, 2);
@@ -1409,7 +1346,7 @@ START_TEST(test_migrate_rejects_bad_input)
     ck_assert_all_bytes(m + 2, 2, DEV_LOCAL_WRITE);
     cpu_expect_ints(f.mm, b->addr, size, 0, 1);
 
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST

@@ -25,35 +25,6 @@
 
 /* --- helpers ----------------------------------------------------------------------------- */
 
-/* Write page i of [addr, addr + n pages) with the pattern of seed + i. */
-static void fill_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
-                       unsigned long seed)
-{
-    unsigned char buf[P];
-
-    for (unsigned long i = 0; i < n; i++) {
-        sim_fill_pattern(buf, P, seed + i);
-        ck_assert_int_eq(sim_write(mm, addr + i * P, buf, P), 0);
-    }
-}
-
-/* Read page i back through the CPU and demand the pattern of seed + i. */
-static void expect_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
-                         unsigned long seed)
-{
-    unsigned char buf[P];
-
-    for (unsigned long i = 0; i < n; i++) {
-        unsigned long bad;
-
-        memset(buf, 0, P);
-        ck_assert_int_eq(sim_read(mm, addr + i * P, buf, P), 0);
-        bad = sim_pattern_mismatch(buf, P, seed + i);
-        ck_assert_msg(bad == P, "page %lu of %#lx: byte %lu is %#x, expected %#x", i, addr,
-                      bad, bad < P ? buf[bad] : 0, sim_pattern_byte(seed + i, bad));
-    }
-}
-
 static swp_entry_t entry_at(struct mm_struct *mm, unsigned long addr)
 {
     pte_t pte = sim_pte_get(mm, addr);
@@ -203,7 +174,7 @@ static void refusal_init(struct refusal_world *w)
     w->addr = sim_test_map_private(w->mm, 4 * P);
     w->vma = vma_lookup(w->mm, w->addr);
     ck_assert_ptr_nonnull(w->vma);
-    fill_pages(w->mm, w->addr, 2, 10);
+    sim_test_fill_pages(w->mm, w->addr, 2, 10);
     ck_assert_int_eq(sim_read(w->mm, w->addr + 2 * P, &c, 1), 0);
     recorder_init(&w->rec);
     ck_assert_int_eq(mmu_notifier_register(&w->rec.mn, w->mm), 0);
@@ -250,7 +221,7 @@ static void expect_refused(struct refusal_world *w, struct migrate_vma *a)
 static void refusal_done(struct refusal_world *w)
 {
     mmu_notifier_unregister(&w->rec.mn, w->mm);
-    expect_pages(w->mm, w->addr, 2, 10);
+    sim_test_expect_pages(w->mm, w->addr, 2, 10);
     mmput(w->mm);
 }
 
@@ -370,7 +341,7 @@ START_TEST(setup_refuses_an_exited_mm)
     struct vm_area_struct copy;
     struct migrate_vma a, before;
 
-    fill_pages(mm, addr, 2, 3);
+    sim_test_fill_pages(mm, addr, 2, 3);
     copy = *vma_lookup(mm, addr);
     mmgrab(mm);
     mmput(mm);
@@ -503,7 +474,7 @@ START_TEST(a_writable_page_is_collected_writable)
     pte_t pte;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 20);
+    sim_test_fill_pages(p.mm, p.addr, 1, 20);
     pte = sim_pte_get(p.mm, p.addr);
     page = sim_test_mapped_page(p.mm, p.addr);
     ck_assert(pte_write(pte));
@@ -523,7 +494,7 @@ START_TEST(a_writable_page_is_collected_writable)
     ck_assert(!PageLocked(page));
     ck_assert_int_eq(page_mapcount(page), 1);
     ck_assert_int_eq(page_ref_count(page), 1);
-    expect_pages(p.mm, p.addr, 1, 20);
+    sim_test_expect_pages(p.mm, p.addr, 1, 20);
     mmput(p.mm);
 }
 END_TEST
@@ -538,7 +509,7 @@ START_TEST(a_read_only_page_is_collected_read_only)
     struct page *page;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 21);
+    sim_test_fill_pages(p.mm, p.addr, 1, 21);
     ck_assert_int_eq(sim_mprotect(p.mm, p.addr, P, PROT_READ), 0);
     p.vma = vma_lookup(p.mm, p.addr);
     page = sim_test_mapped_page(p.mm, p.addr);
@@ -552,7 +523,7 @@ START_TEST(a_read_only_page_is_collected_read_only)
     ck_assert(pte_present(sim_pte_get(p.mm, p.addr)));
     ck_assert(!pte_write(sim_pte_get(p.mm, p.addr)));
     ck_assert_ptr_eq(sim_test_mapped_page(p.mm, p.addr), page);
-    expect_pages(p.mm, p.addr, 1, 21);
+    sim_test_expect_pages(p.mm, p.addr, 1, 21);
     mmput(p.mm);
 }
 END_TEST
@@ -568,7 +539,7 @@ START_TEST(shared_memory_is_not_collected)
     pte_t pte;
     int ref;
 
-    fill_pages(mm, addr, 1, 22);
+    sim_test_fill_pages(mm, addr, 1, 22);
     page = sim_test_mapped_page(mm, addr);
     pte = sim_pte_get(mm, addr);
     ref = page_ref_count(page);
@@ -587,7 +558,7 @@ START_TEST(shared_memory_is_not_collected)
     finish(&a);
     ck_assert_uint_eq(sim_pte_get(mm, addr), pte);
     ck_assert_uint_eq(sim_pte_get(mm, addr + P), 0);
-    expect_pages(mm, addr, 1, 22);
+    sim_test_expect_pages(mm, addr, 1, 22);
     mmput(mm);
 }
 END_TEST
@@ -606,7 +577,7 @@ START_TEST(selection_follows_flags_and_owner)
     pte_t sys_pte, dev_pte;
 
     proc_init(&p, 2);
-    fill_pages(p.mm, p.addr, 2, 30);
+    sim_test_fill_pages(p.mm, p.addr, 2, 30);
     sys = sim_test_mapped_page(p.mm, p.addr);
     sys_pte = sim_pte_get(p.mm, p.addr);
     dpage = testdev_move_to_device(dev, p.mm, p.addr + P);
@@ -644,7 +615,7 @@ START_TEST(selection_follows_flags_and_owner)
     finish(&a);
 
     ck_assert_int_eq(dev->migrations, 0);
-    expect_pages(p.mm, p.addr, 2, 30);
+    sim_test_expect_pages(p.mm, p.addr, 2, 30);
     ck_assert_int_eq(dev->migrations, 1);
     mmput(p.mm);
     testdev_destroy(dev);
@@ -668,7 +639,7 @@ START_TEST(a_mixed_range_counts_exactly)
 
     proc_init(&p, 6);
     ck_assert_int_eq(sim_read(p.mm, p.addr + P, &c, 1), 0);
-    fill_pages(p.mm, p.addr + 2 * P, 4, 40);
+    sim_test_fill_pages(p.mm, p.addr + 2 * P, 4, 40);
     page2 = sim_test_mapped_page(p.mm, p.addr + 2 * P);
     d3 = testdev_move_to_device(dev, p.mm, p.addr + 3 * P);
     d4 = testdev_move_to_device(other, p.mm, p.addr + 4 * P);
@@ -703,7 +674,7 @@ START_TEST(a_mixed_range_counts_exactly)
     ck_assert(!PageLocked(page2) && !PageLocked(d3));
     ck_assert_int_eq(page_ref_count(d3), 1);
     ck_assert_int_eq(page_mapcount(d3), 1);
-    expect_pages(p.mm, p.addr + 2 * P, 4, 40);
+    sim_test_expect_pages(p.mm, p.addr + 2 * P, 4, 40);
     mmput(p.mm);
     testdev_destroy(dev);
     testdev_destroy(other);
@@ -725,7 +696,7 @@ START_TEST(the_invalidations_carry_the_owner)
     unsigned long s, e;
 
     proc_init(&p, 4);
-    fill_pages(p.mm, p.addr, 1, 50);
+    sim_test_fill_pages(p.mm, p.addr, 1, 50);
     recorder_init(&r);
     ck_assert_int_eq(mmu_notifier_register(&r.mn, p.mm), 0);
     s = p.addr;
@@ -757,7 +728,7 @@ START_TEST(the_invalidations_carry_the_owner)
 
     mmu_notifier_unregister(&r.mn, p.mm);
     ck_assert_uint_eq(sim_pte_get(p.mm, p.addr + P), 0);
-    expect_pages(p.mm, p.addr, 1, 50);
+    sim_test_expect_pages(p.mm, p.addr, 1, 50);
     sim_test_expect_bytes(p.mm, p.addr + 2 * P, 0, 2 * P);
     ck_assert_int_eq(dev->migrations, 3);
     mmput(p.mm);
@@ -775,7 +746,7 @@ START_TEST(pages_without_holes_sends_nothing)
     unsigned long src[2], dst[2];
 
     proc_init(&p, 2);
-    fill_pages(p.mm, p.addr, 2, 51);
+    sim_test_fill_pages(p.mm, p.addr, 2, 51);
     recorder_init(&r);
     ck_assert_int_eq(mmu_notifier_register(&r.mn, p.mm), 0);
     args_init(&a, p.vma, p.addr, p.addr + 2 * P, src, dst, dev, MIGRATE_VMA_SELECT_SYSTEM);
@@ -807,7 +778,7 @@ START_TEST(a_full_move_to_the_device)
     struct page *old[4];
 
     proc_init(&p, 4);
-    fill_pages(p.mm, p.addr, 4, 60);
+    sim_test_fill_pages(p.mm, p.addr, 4, 60);
     for (int i = 0; i < 4; i++)
         old[i] = sim_test_mapped_page(p.mm, p.addr + i * P);
     in_use = sim_nr_pages_in_use();
@@ -842,7 +813,7 @@ START_TEST(a_full_move_to_the_device)
     ck_assert_int_eq(dev->page_frees, 0);
     ck_assert_int_eq(sim_check_invariants(), 0);
 
-    expect_pages(p.mm, p.addr, 4, 60);
+    sim_test_expect_pages(p.mm, p.addr, 4, 60);
     ck_assert_int_eq(dev->migrations, 4);
     ck_assert_int_eq(dev->page_frees, 4);
     ck_assert_uint_eq(sim_nr_pages_in_use(), in_use);
@@ -866,7 +837,7 @@ START_TEST(a_read_only_page_moves_readable)
     unsigned long src[1], dst[1];
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 61);
+    sim_test_fill_pages(p.mm, p.addr, 1, 61);
     ck_assert_int_eq(sim_mprotect(p.mm, p.addr, P, PROT_READ), 0);
     p.vma = vma_lookup(p.mm, p.addr);
     args_init(&a, p.vma, p.addr, p.addr + P, src, dst, dev, MIGRATE_VMA_SELECT_SYSTEM);
@@ -874,7 +845,7 @@ START_TEST(a_read_only_page_moves_readable)
     ck_assert_uint_eq(give_device_pages(dev, &a), 1);
     finish(&a);
     expect_device_entry(p.mm, p.addr, migrate_pfn_to_page(dst[0]), false);
-    expect_pages(p.mm, p.addr, 1, 61);
+    sim_test_expect_pages(p.mm, p.addr, 1, 61);
     ck_assert(!pte_write(sim_pte_get(p.mm, p.addr)));
     mmput(p.mm);
     testdev_destroy(dev);
@@ -895,7 +866,7 @@ START_TEST(moving_back_with_a_fault_page)
     pte_t pte;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 62);
+    sim_test_fill_pages(p.mm, p.addr, 1, 62);
     dpage = testdev_move_to_device(dev, p.mm, p.addr);
     get_page(dpage);                 /* what the fault path holds */
     lock_page(dpage);
@@ -925,7 +896,7 @@ START_TEST(moving_back_with_a_fault_page)
     put_page(dpage);
     ck_assert_int_eq(dev->page_frees, 1);
     ck_assert_int_eq(dev->migrations, 0);
-    expect_pages(p.mm, p.addr, 1, 62);
+    sim_test_expect_pages(p.mm, p.addr, 1, 62);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -946,7 +917,7 @@ START_TEST(a_pinned_page_is_left_behind)
     pte_t pte;
 
     proc_init(&p, 2);
-    fill_pages(p.mm, p.addr, 2, 70);
+    sim_test_fill_pages(p.mm, p.addr, 2, 70);
     pinned = sim_test_mapped_page(p.mm, p.addr);
     free_one = sim_test_mapped_page(p.mm, p.addr + P);
     pte = sim_pte_get(p.mm, p.addr);
@@ -970,7 +941,7 @@ START_TEST(a_pinned_page_is_left_behind)
     expect_device_entry(p.mm, p.addr + P, migrate_pfn_to_page(dst[1]), true);
     put_page(pinned);
     ck_assert_int_eq(page_ref_count(pinned), 1);
-    expect_pages(p.mm, p.addr, 2, 70);
+    sim_test_expect_pages(p.mm, p.addr, 2, 70);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -988,7 +959,7 @@ START_TEST(a_pinned_read_only_page_keeps_its_exact_entry)
     pte_t pte;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 71);
+    sim_test_fill_pages(p.mm, p.addr, 1, 71);
     ck_assert_int_eq(sim_mprotect(p.mm, p.addr, P, PROT_READ), 0);
     p.vma = vma_lookup(p.mm, p.addr);
     pinned = sim_test_mapped_page(p.mm, p.addr);
@@ -1018,7 +989,7 @@ START_TEST(a_locked_page_is_skipped)
     pte_t pte;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 72);
+    sim_test_fill_pages(p.mm, p.addr, 1, 72);
     page = sim_test_mapped_page(p.mm, p.addr);
     pte = sim_pte_get(p.mm, p.addr);
     lock_page(page);
@@ -1034,7 +1005,7 @@ START_TEST(a_locked_page_is_skipped)
     ck_assert(PageLocked(page));
     unlock_page(page);
     ck_assert_uint_eq(sim_pte_get(p.mm, p.addr), pte);
-    expect_pages(p.mm, p.addr, 1, 72);
+    sim_test_expect_pages(p.mm, p.addr, 1, 72);
     mmput(p.mm);
 }
 END_TEST
@@ -1051,7 +1022,7 @@ START_TEST(dst_zero_leaves_the_page_where_it_was)
     pte_t pte0;
 
     proc_init(&p, 2);
-    fill_pages(p.mm, p.addr, 2, 73);
+    sim_test_fill_pages(p.mm, p.addr, 2, 73);
     page0 = sim_test_mapped_page(p.mm, p.addr);
     page1 = sim_test_mapped_page(p.mm, p.addr + P);
     pte0 = sim_pte_get(p.mm, p.addr);
@@ -1075,7 +1046,7 @@ START_TEST(dst_zero_leaves_the_page_where_it_was)
     expect_device_entry(p.mm, p.addr + P, migrate_pfn_to_page(dst[1]), true);
     ck_assert_int_eq(page_ref_count(page1), 0);
     ck_assert_int_eq(dev->page_frees, 1);
-    expect_pages(p.mm, p.addr, 2, 73);
+    sim_test_expect_pages(p.mm, p.addr, 2, 73);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -1138,8 +1109,8 @@ START_TEST(holes_are_filled_by_migrate_vma_pages)
     ck_assert_uint_eq(sim_pte_get(p.mm, p.addr + 2 * P), 0);
     ck_assert_int_eq(sim_check_invariants(), 0);
 
-    expect_pages(p.mm, p.addr, 2, 80);
-    expect_pages(p.mm, p.addr + 3 * P, 1, 83);
+    sim_test_expect_pages(p.mm, p.addr, 2, 80);
+    sim_test_expect_pages(p.mm, p.addr + 3 * P, 1, 83);
     sim_test_expect_bytes(p.mm, p.addr + 2 * P, 0, P);
     ck_assert_int_eq(dev->migrations, 2);
     mmput(p.mm);
@@ -1167,7 +1138,7 @@ START_TEST(a_hole_in_a_read_only_vma_is_filled_readable)
     finish(&a);
     ck_assert_uint_eq(src[0], M);
     expect_device_entry(mm, addr, d, false);
-    expect_pages(mm, addr, 1, 84);
+    sim_test_expect_pages(mm, addr, 1, 84);
     ck_assert(!pte_write(sim_pte_get(mm, addr)));
     mmput(mm);
     testdev_destroy(dev);
@@ -1189,7 +1160,7 @@ START_TEST(a_cpu_fault_into_a_hole_wins)
     args_init(&a, p.vma, p.addr, p.addr + P, src, dst, dev, MIGRATE_VMA_SELECT_SYSTEM);
     ck_assert_int_eq(setup_locked(&a), 0);
     ck_assert_uint_eq(src[0], M);
-    fill_pages(p.mm, p.addr, 1, 85);              /* the mmap read lock is shared */
+    sim_test_fill_pages(p.mm, p.addr, 1, 85);              /* the mmap read lock is shared */
     d = testdev_alloc(dev);
     dst[0] = migrate_pfn(page_to_pfn(d)) | W;
     migrate_vma_pages(&a);
@@ -1199,7 +1170,7 @@ START_TEST(a_cpu_fault_into_a_hole_wins)
     ck_assert_int_eq(page_ref_count(d), 0);
     ck_assert_int_eq(dev->page_frees, 1);
     ck_assert(pte_present(sim_pte_get(p.mm, p.addr)));
-    expect_pages(p.mm, p.addr, 1, 85);
+    sim_test_expect_pages(p.mm, p.addr, 1, 85);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -1222,7 +1193,7 @@ START_TEST(a_page_shared_with_a_child_moves_in_both)
     struct page *page, *d;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 90);
+    sim_test_fill_pages(p.mm, p.addr, 1, 90);
     page = sim_test_mapped_page(p.mm, p.addr);
     child = sim_fork(p.mm);
     ck_assert(!IS_ERR(child));
@@ -1265,8 +1236,8 @@ START_TEST(a_page_shared_with_a_child_moves_in_both)
     mmu_notifier_unregister(&rp.mn, p.mm);
     mmu_notifier_unregister(&rc.mn, child);
 
-    expect_pages(p.mm, p.addr, 1, 90);
-    expect_pages(child, p.addr, 1, 90);
+    sim_test_expect_pages(p.mm, p.addr, 1, 90);
+    sim_test_expect_pages(child, p.addr, 1, 90);
     ck_assert_int_eq(dev->migrations, 2);
     ck_assert_int_eq(dev->page_frees, 1);
     mmput(child);
@@ -1288,7 +1259,7 @@ START_TEST(a_child_unmapping_mid_migration_does_not_break_finalize)
     struct page *page, *d;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 91);
+    sim_test_fill_pages(p.mm, p.addr, 1, 91);
     page = sim_test_mapped_page(p.mm, p.addr);
     child = sim_fork(p.mm);
     ck_assert(!IS_ERR(child));
@@ -1307,7 +1278,7 @@ START_TEST(a_child_unmapping_mid_migration_does_not_break_finalize)
     ck_assert_int_eq(page_ref_count(d), 1);
     ck_assert_int_eq(page_ref_count(page), 0);
     ck_assert_int_eq(sim_check_invariants(), 0);
-    expect_pages(p.mm, p.addr, 1, 91);
+    sim_test_expect_pages(p.mm, p.addr, 1, 91);
     mmput(child);
     mmput(p.mm);
     testdev_destroy(dev);
@@ -1325,7 +1296,7 @@ START_TEST(a_child_exiting_mid_migration_does_not_break_finalize)
     struct page *d;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 92);
+    sim_test_fill_pages(p.mm, p.addr, 1, 92);
     child = sim_fork(p.mm);
     ck_assert(!IS_ERR(child));
     args_init(&a, p.vma, p.addr, p.addr + P, src, dst, dev, MIGRATE_VMA_SELECT_SYSTEM);
@@ -1338,7 +1309,7 @@ START_TEST(a_child_exiting_mid_migration_does_not_break_finalize)
     ck_assert_int_eq(page_mapcount(d), 1);
     ck_assert_int_eq(page_ref_count(d), 1);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 0);
-    expect_pages(p.mm, p.addr, 1, 92);
+    sim_test_expect_pages(p.mm, p.addr, 1, 92);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -1407,7 +1378,7 @@ START_TEST(a_cpu_read_waits_for_finalize)
     pthread_t t;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 100);
+    sim_test_fill_pages(p.mm, p.addr, 1, 100);
     args_init(&a, p.vma, p.addr, p.addr + P, src, dst, dev, MIGRATE_VMA_SELECT_SYSTEM);
     ck_assert_int_eq(setup_locked(&a), 0);
     ck_assert_uint_eq(give_device_pages(dev, &a), 1);
@@ -1429,7 +1400,7 @@ START_TEST(a_cpu_read_waits_for_finalize)
     ck_assert_uint_eq(sim_pattern_mismatch(r.buf, P, 100), P);
     ck_assert_int_eq(dev->migrations, 1);
     ck_assert_int_eq(dev->page_frees, 1);
-    expect_pages(p.mm, p.addr, 1, 100);
+    sim_test_expect_pages(p.mm, p.addr, 1, 100);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -1450,7 +1421,7 @@ START_TEST(a_waiting_cpu_does_not_stop_the_move)
     pthread_t t;
 
     proc_init(&p, 1);
-    fill_pages(p.mm, p.addr, 1, 101);
+    sim_test_fill_pages(p.mm, p.addr, 1, 101);
     args_init(&a, p.vma, p.addr, p.addr + P, src, dst, dev, MIGRATE_VMA_SELECT_SYSTEM);
     ck_assert_int_eq(setup_locked(&a), 0);
     r.mm = p.mm;
@@ -1473,7 +1444,7 @@ START_TEST(a_waiting_cpu_does_not_stop_the_move)
                   "migrate_vma_pages cleared MIGRATE because a CPU thread waits on the "
                   "migration entry (src %#lx)", after_pages);
     ck_assert_int_eq(dev->migrations, 1);
-    expect_pages(p.mm, p.addr, 1, 101);
+    sim_test_expect_pages(p.mm, p.addr, 1, 101);
     mmput(p.mm);
     testdev_destroy(dev);
 }
@@ -1498,7 +1469,7 @@ START_TEST(evicting_a_device_by_pfn)
     int expected_recs = 0;
 
     proc_init(&p, 3);
-    fill_pages(p.mm, p.addr, 3, 110);
+    sim_test_fill_pages(p.mm, p.addr, 3, 110);
     ck_assert_int_eq(sim_mprotect(p.mm, p.addr + P, P, PROT_READ), 0);
     dA = testdev_move_to_device(dev, p.mm, p.addr);
     dB = testdev_move_to_device(dev, p.mm, p.addr + P);
@@ -1570,9 +1541,9 @@ START_TEST(evicting_a_device_by_pfn)
     expect_device_entry(p.mm, p.addr + 2 * P, dC, true);
     unlock_page(dC);
     ck_assert_int_eq(sim_check_invariants(), 0);
-    expect_pages(p.mm, p.addr, 2, 110);
+    sim_test_expect_pages(p.mm, p.addr, 2, 110);
     ck_assert_int_eq(dev->migrations, 0);
-    expect_pages(p.mm, p.addr + 2 * P, 1, 112);
+    sim_test_expect_pages(p.mm, p.addr + 2 * P, 1, 112);
     ck_assert_int_eq(dev->migrations, 1);
     mmput(p.mm);
     testdev_destroy(dev);

@@ -55,35 +55,6 @@ static char owner_cookie;
 
 /* --- helpers ----------------------------------------------------------------------------- */
 
-/* Write page i of [addr, addr + n pages) with the pattern of seed + i. */
-static void fill_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
-                       unsigned long seed)
-{
-    unsigned char buf[P];
-
-    for (unsigned long i = 0; i < n; i++) {
-        sim_fill_pattern(buf, P, seed + i);
-        ck_assert_int_eq(sim_write(mm, addr + i * P, buf, P), 0);
-    }
-}
-
-/* Read page i back through the CPU and demand the pattern of seed + i. */
-static void expect_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
-                         unsigned long seed)
-{
-    unsigned char buf[P];
-
-    for (unsigned long i = 0; i < n; i++) {
-        unsigned long bad;
-
-        memset(buf, 0, P);
-        ck_assert_int_eq(sim_read(mm, addr + i * P, buf, P), 0);
-        bad = sim_pattern_mismatch(buf, P, seed + i);
-        ck_assert_msg(bad == P, "page %lu of %#lx: byte %lu is %#x, expected %#x", i, addr,
-                      bad, bad < P ? buf[bad] : 0, sim_pattern_byte(seed + i, bad));
-    }
-}
-
 /* The frame's own bytes, looked at without any CPU access. */
 static void expect_frame_pattern(struct page *page, unsigned long seed)
 {
@@ -284,48 +255,9 @@ static void fixture_teardown(struct hmm_fixture *f)
                   sim_warn_count() - f->warnings);
 }
 
-struct hmm_buffer {
-    unsigned long addr;                /* buffer->ptr: the simulated mapping */
-    unsigned long size;
-    void *mirror;                      /* buffer->mirror */
-    uint64_t cpages, faults;
-};
-
 static struct hmm_buffer *buffer_create(struct mm_struct *mm, unsigned long npages)
 {
-    struct hmm_buffer *b = calloc(1, sizeof(*b));
-
-    ck_assert_ptr_nonnull(b);
-    b->size = npages * P;
-    b->mirror = malloc(b->size);
-    ck_assert_ptr_nonnull(b->mirror);
-    b->addr = sim_test_map_private(mm, b->size);
-    return b;
-}
-
-static void buffer_free(struct mm_struct *mm, struct hmm_buffer *b)
-{
-    ck_assert_int_eq(sim_munmap(mm, b->addr, b->size), 0);
-    free(b->mirror);
-    free(b);
-}
-
-/* The kernel's hmm_dmirror_cmd(); the counters start as garbage. */
-static int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
-                   unsigned long npages)
-{
-    struct hmm_dmirror_cmd cmd = {
-        .addr = b->addr,
-        .ptr = (uint64_t)(uintptr_t)b->mirror,
-        .npages = npages,
-        .cpages = 0xdeadbeef,
-        .faults = 0xdeadbeef,
-    };
-    int ret = dmirror_ioctl(dmirror, request, &cmd);
-
-    b->cpages = cmd.cpages;
-    b->faults = cmd.faults;
-    return ret;
+    return hmm_buffer_create(mm, npages, npages * P, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 }
 
 /* A command over [addr, addr + npages pages) with a scratch buffer. */
@@ -439,7 +371,7 @@ START_TEST(refuses_an_address_without_a_vma)
     struct mm_struct *mm = sim_mm_create();
     unsigned long addr = sim_test_map_private(mm, 3 * P);
 
-    fill_pages(mm, addr, 3, 1);
+    sim_test_fill_pages(mm, addr, 3, 1);
     ck_assert_int_eq(sim_munmap(mm, addr + P, P), 0);
     expect_refused(mm, addr + P, -EFAULT);
     expect_refused(mm, addr + P + 100, -EFAULT);
@@ -447,8 +379,8 @@ START_TEST(refuses_an_address_without_a_vma)
     expect_refused(mm, SIM_TASK_SIZE - P, -EFAULT);
     ck_assert(!is_exclusive_at(mm, addr));
     ck_assert(!is_exclusive_at(mm, addr + 2 * P));
-    expect_pages(mm, addr, 1, 1);
-    expect_pages(mm, addr + 2 * P, 1, 3);
+    sim_test_expect_pages(mm, addr, 1, 1);
+    sim_test_expect_pages(mm, addr + 2 * P, 1, 3);
     mmput(mm);
 }
 END_TEST
@@ -459,7 +391,7 @@ START_TEST(refuses_a_read_only_vma)
     struct mm_struct *mm = sim_mm_create();
     unsigned long addr = sim_test_map_private(mm, 3 * P);
 
-    fill_pages(mm, addr, 2, 10);
+    sim_test_fill_pages(mm, addr, 2, 10);
     ck_assert_int_eq(sim_mprotect(mm, addr, 3 * P, PROT_READ), 0);
     ck_assert(pte_present(sim_pte_get(mm, addr)));
     ck_assert(!pte_write(sim_pte_get(mm, addr)));
@@ -467,7 +399,7 @@ START_TEST(refuses_a_read_only_vma)
     expect_refused(mm, addr + P, -EFAULT);
     expect_refused(mm, addr + 2 * P, -EFAULT);           /* never touched */
     ck_assert(pte_none(sim_pte_get(mm, addr + 2 * P)));
-    expect_pages(mm, addr, 2, 10);
+    sim_test_expect_pages(mm, addr, 2, 10);
     mmput(mm);
 }
 END_TEST
@@ -478,7 +410,7 @@ START_TEST(refuses_a_prot_none_vma)
     struct mm_struct *mm = sim_mm_create();
     unsigned long addr = sim_test_map_private(mm, 2 * P);
 
-    fill_pages(mm, addr, 1, 20);
+    sim_test_fill_pages(mm, addr, 1, 20);
     ck_assert_int_eq(sim_mprotect(mm, addr, 2 * P, PROT_NONE), 0);
     ck_assert(pte_protnone(sim_pte_get(mm, addr)));
     expect_refused(mm, addr, -EFAULT);
@@ -486,7 +418,7 @@ START_TEST(refuses_a_prot_none_vma)
     ck_assert(pte_protnone(sim_pte_get(mm, addr)));
     ck_assert(pte_none(sim_pte_get(mm, addr + P)));
     ck_assert_int_eq(sim_mprotect(mm, addr, 2 * P, PROT_READ | PROT_WRITE), 0);
-    expect_pages(mm, addr, 1, 20);
+    sim_test_expect_pages(mm, addr, 1, 20);
     mmput(mm);
 }
 END_TEST
@@ -500,9 +432,9 @@ START_TEST(refuses_shared_memory)
     struct page *page;
     pte_t pte;
 
-    fill_pages(mm, addr, 1, 30);
+    sim_test_fill_pages(mm, addr, 1, 30);
     expect_refused(mm, addr, -EOPNOTSUPP);
-    expect_pages(mm, addr, 1, 30);
+    sim_test_expect_pages(mm, addr, 1, 30);
 
     /* the untouched page: GUP allocated and mapped it before the refusal */
     ck_assert(pte_none(sim_pte_get(mm, addr + P)));
@@ -540,7 +472,7 @@ START_TEST(refuses_a_null_or_exited_mm)
     ck_assert(IS_ERR(page));
     ck_assert_int_eq(PTR_ERR(page), -EINVAL);
 
-    fill_pages(mm, addr, 1, 40);
+    sim_test_fill_pages(mm, addr, 1, 40);
     mmgrab(mm);
     mmput(mm);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 0);
@@ -564,7 +496,7 @@ START_TEST(converts_a_written_page)
     pte_t next;
     struct recorder r;
 
-    fill_pages(mm, addr, 2, 50);
+    sim_test_fill_pages(mm, addr, 2, 50);
     page = sim_test_mapped_page(mm, addr);
     ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(page), ACCESSED_RW_DIRTY));
     ck_assert_int_eq(page_ref_count(page), 1);
@@ -608,7 +540,7 @@ START_TEST(rounds_an_unaligned_address_down)
     struct page *page, *last, *got;
     struct recorder r;
 
-    fill_pages(mm, addr, 3, 60);
+    sim_test_fill_pages(mm, addr, 3, 60);
     page = sim_test_mapped_page(mm, addr + P);
     last = sim_test_mapped_page(mm, addr + 2 * P);
     recorder_on(&r, mm);
@@ -631,7 +563,7 @@ START_TEST(rounds_an_unaligned_address_down)
     unlock_page(got);
     put_page(got);
     recorder_off(&r, mm);
-    expect_pages(mm, addr, 3, 60);
+    sim_test_expect_pages(mm, addr, 3, 60);
     mmput(mm);
 }
 END_TEST
@@ -711,7 +643,7 @@ START_TEST(breaks_cow_with_a_child_first)
     struct page *old, *page;
     struct recorder r;
 
-    fill_pages(mm, addr, 1, 70);
+    sim_test_fill_pages(mm, addr, 1, 70);
     old = sim_test_mapped_page(mm, addr);
     child = sim_fork(mm);
     ck_assert_ptr_nonnull(child);
@@ -741,10 +673,10 @@ START_TEST(breaks_cow_with_a_child_first)
     ck_assert_uint_eq(pte_pfn(sim_pte_get(child, addr)), page_to_pfn(old));
     ck_assert(!is_exclusive_at(child, addr));
     expect_frame_pattern(old, 70);
-    expect_pages(child, addr, 1, 70);
-    fill_pages(child, addr, 1, 71);          /* the child's page is its own now: reused */
+    sim_test_expect_pages(child, addr, 1, 70);
+    sim_test_fill_pages(child, addr, 1, 71);          /* the child's page is its own now: reused */
     ck_assert_ptr_eq(sim_test_mapped_page(child, addr), old);
-    expect_pages(mm, addr, 1, 70);
+    sim_test_expect_pages(mm, addr, 1, 70);
     ck_assert_ptr_eq(sim_test_mapped_page(mm, addr), page);
     mmput(child);
     mmput(mm);
@@ -759,7 +691,7 @@ START_TEST(converting_twice_revokes_then_converts)
     struct page *page, *again;
     struct recorder r;
 
-    fill_pages(mm, addr, 1, 80);
+    sim_test_fill_pages(mm, addr, 1, 80);
     page = convert_and_release(mm, addr);
     recorder_on(&r, mm);
     again = convert(mm, addr, OWNER);
@@ -774,7 +706,7 @@ START_TEST(converting_twice_revokes_then_converts)
     put_page(page);
     recorder_off(&r, mm);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 1);
-    expect_pages(mm, addr, 1, 80);
+    sim_test_expect_pages(mm, addr, 1, 80);
     mmput(mm);
 }
 END_TEST
@@ -789,10 +721,10 @@ START_TEST(a_cpu_read_restores_the_entry)
     struct recorder r;
     struct page *page;
 
-    fill_pages(mm, addr, 2, 90);
+    sim_test_fill_pages(mm, addr, 2, 90);
     page = convert_and_release(mm, addr + P);
     recorder_on(&r, mm);
-    expect_pages(mm, addr + P, 1, 91);
+    sim_test_expect_pages(mm, addr + P, 1, 91);
     ck_assert_int_eq(r.n, 2);
     ck_assert_pair(&r, 0, MMU_NOTIFY_CLEAR, addr + P, addr + 2 * P, mm);
     ck_assert_ptr_eq(r.log[0].owner, NULL);
@@ -801,7 +733,7 @@ START_TEST(a_cpu_read_restores_the_entry)
     ck_assert_int_eq(page_ref_count(page), 1);
     ck_assert_int_eq(page_mapcount(page), 1);
     ck_assert(!PageLocked(page));
-    expect_pages(mm, addr, 2, 90);
+    sim_test_expect_pages(mm, addr, 2, 90);
     ck_assert_int_eq(r.n, 2);
     recorder_off(&r, mm);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
@@ -817,17 +749,17 @@ START_TEST(a_cpu_write_restores_the_entry)
     struct recorder r;
     struct page *page;
 
-    fill_pages(mm, addr, 1, 100);
+    sim_test_fill_pages(mm, addr, 1, 100);
     page = convert_and_release(mm, addr);
     recorder_on(&r, mm);
-    fill_pages(mm, addr, 1, 101);
+    sim_test_fill_pages(mm, addr, 1, 101);
     ck_assert_int_eq(r.n, 2);
     ck_assert_pair(&r, 0, MMU_NOTIFY_CLEAR, addr, addr + P, mm);
     ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(page), ACCESSED_RW_DIRTY));
     ck_assert_int_eq(page_ref_count(page), 1);
     ck_assert_int_eq(page_mapcount(page), 1);
     expect_frame_pattern(page, 101);
-    expect_pages(mm, addr, 1, 101);
+    sim_test_expect_pages(mm, addr, 1, 101);
     ck_assert_int_eq(r.n, 2);
     recorder_off(&r, mm);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 1);
@@ -844,7 +776,7 @@ START_TEST(a_restored_entry_is_old)
     struct recorder r;
     struct page *page;
 
-    fill_pages(mm, addr, 1, 110);
+    sim_test_fill_pages(mm, addr, 1, 110);
     page = convert_and_release(mm, addr);
     mirror_init(&m, mm, addr, P);
     recorder_on(&r, mm);
@@ -855,7 +787,7 @@ START_TEST(a_restored_entry_is_old)
     ck_assert_pair(&r, 0, MMU_NOTIFY_CLEAR, addr, addr + P, mm);
     ck_assert_int_eq(m.invalidations, 1);
     /* the CPU's read then marks it accessed, and nothing more is announced */
-    expect_pages(mm, addr, 1, 110);
+    sim_test_expect_pages(mm, addr, 1, 110);
     ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(page), ACCESSED_RW_DIRTY));
     ck_assert_int_eq(r.n, 2);
     recorder_off(&r, mm);
@@ -872,7 +804,7 @@ START_TEST(a_clean_entry_is_restored_clean)
     struct mirror m;
     struct page *page;
 
-    fill_pages(mm, addr, 1, 120);
+    sim_test_fill_pages(mm, addr, 1, 120);
     pte_clear_bits(mm, addr, _PAGE_DIRTY | _PAGE_ACCESSED);
     page = sim_test_mapped_page(mm, addr);
     ck_assert_uint_eq(sim_pte_get(mm, addr),
@@ -886,7 +818,7 @@ START_TEST(a_clean_entry_is_restored_clean)
                       pfn_pte(page_to_pfn(page), _PAGE_PRESENT | _PAGE_RW));
     mirror_fini(&m);
     /* a read through it: accessed, still clean */
-    expect_pages(mm, addr, 1, 120);
+    sim_test_expect_pages(mm, addr, 1, 120);
     ck_assert_uint_eq(sim_pte_get(mm, addr),
                       pfn_pte(page_to_pfn(page), _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED));
     mmput(mm);
@@ -904,7 +836,7 @@ START_TEST(mprotect_read_keeps_the_entry)
     struct mirror m;
     unsigned char c = 0;
 
-    fill_pages(mm, addr, 2, 130);
+    sim_test_fill_pages(mm, addr, 2, 130);
     p0 = convert_and_release(mm, addr);
     p1 = convert_and_release(mm, addr + P);
     e0 = sim_pte_get(mm, addr);
@@ -924,7 +856,7 @@ START_TEST(mprotect_read_keeps_the_entry)
     ck_assert_int_eq(r.n, 2);
 
     /* page 0: the CPU's read */
-    expect_pages(mm, addr, 1, 130);
+    sim_test_expect_pages(mm, addr, 1, 130);
     ck_assert_int_eq(r.n, 4);
     ck_assert_pair(&r, 2, MMU_NOTIFY_CLEAR, addr, addr + P, mm);
     ck_assert_uint_eq(sim_pte_get(mm, addr),
@@ -938,7 +870,7 @@ START_TEST(mprotect_read_keeps_the_entry)
     ck_assert_pair(&r, 4, MMU_NOTIFY_CLEAR, addr + P, addr + 2 * P, mm);
     mirror_fini(&m);
     recorder_off(&r, mm);
-    expect_pages(mm, addr, 2, 130);
+    sim_test_expect_pages(mm, addr, 2, 130);
     ck_assert_int_eq(page_ref_count(p0), 1);
     ck_assert_int_eq(page_ref_count(p1), 1);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
@@ -956,7 +888,7 @@ START_TEST(prot_none_keeps_the_entry)
     unsigned char c;
     pte_t e;
 
-    fill_pages(mm, addr, 1, 140);
+    sim_test_fill_pages(mm, addr, 1, 140);
     page = convert_and_release(mm, addr);
     e = sim_pte_get(mm, addr);
     ck_assert_int_eq(sim_mprotect(mm, addr, P, PROT_NONE), 0);
@@ -969,7 +901,7 @@ START_TEST(prot_none_keeps_the_entry)
     ck_assert_int_eq(sim_mprotect(mm, addr, P, PROT_READ | PROT_WRITE), 0);
     ck_assert_uint_eq(sim_pte_get(mm, addr), e);
     ck_assert_int_eq(r.n, 2);
-    expect_pages(mm, addr, 1, 140);
+    sim_test_expect_pages(mm, addr, 1, 140);
     ck_assert_int_eq(r.n, 4);
     ck_assert_pair(&r, 2, MMU_NOTIFY_CLEAR, addr, addr + P, mm);
     ck_assert_uint_eq(sim_pte_get(mm, addr), pfn_pte(page_to_pfn(page), ACCESSED_RW_DIRTY));
@@ -1006,7 +938,7 @@ START_TEST(the_cpu_waits_for_the_page_lock)
     struct page *page;
     pthread_t t;
 
-    fill_pages(mm, addr, 1, 150);
+    sim_test_fill_pages(mm, addr, 1, 150);
     page = convert(mm, addr, OWNER);
     ck_assert(!IS_ERR(page));
     recorder_on(&r, mm);
@@ -1039,7 +971,7 @@ START_TEST(munmap_frees_the_frame)
     unsigned long warnings = sim_warn_count();
     struct recorder r;
 
-    fill_pages(mm, addr, 2, 160);
+    sim_test_fill_pages(mm, addr, 2, 160);
     convert_and_release(mm, addr);
     convert_and_release(mm, addr + P);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
@@ -1067,7 +999,7 @@ START_TEST(madv_dontneed_frees_the_frame)
     unsigned long warnings = sim_warn_count();
     struct recorder r;
 
-    fill_pages(mm, addr, 2, 170);
+    sim_test_fill_pages(mm, addr, 2, 170);
     convert_and_release(mm, addr);
     recorder_on(&r, mm);
     ck_assert_int_eq(sim_madvise(mm, addr, 2 * P, MADV_DONTNEED), 0);
@@ -1093,7 +1025,7 @@ START_TEST(exit_frees_the_frames)
     unsigned long warnings = sim_warn_count();
     struct page *held;
 
-    fill_pages(mm, addr, 3, 180);
+    sim_test_fill_pages(mm, addr, 3, 180);
     convert_and_release(mm, addr);
     convert_and_release(mm, addr + P);
     held = convert(mm, addr + 2 * P, OWNER);
@@ -1122,7 +1054,7 @@ START_TEST(fork_restores_and_shares_copy_on_write)
     struct recorder r;
     struct page *page, *copy;
 
-    fill_pages(mm, addr, 1, 190);
+    sim_test_fill_pages(mm, addr, 1, 190);
     page = convert_and_release(mm, addr);
     recorder_on(&r, mm);
     child = sim_fork(mm);
@@ -1138,13 +1070,13 @@ START_TEST(fork_restores_and_shares_copy_on_write)
     ck_assert_int_eq(sim_check_invariants(), 0);
 
     /* reads share */
-    expect_pages(mm, addr, 1, 190);
-    expect_pages(child, addr, 1, 190);
+    sim_test_expect_pages(mm, addr, 1, 190);
+    sim_test_expect_pages(child, addr, 1, 190);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 1);
     ck_assert_int_eq(r.n, 2);
 
     /* the parent writes first: a copy */
-    fill_pages(mm, addr, 1, 191);
+    sim_test_fill_pages(mm, addr, 1, 191);
     copy = sim_test_mapped_page(mm, addr);
     ck_assert_ptr_ne(copy, page);
     ck_assert_int_eq(r.n, 4);
@@ -1152,15 +1084,15 @@ START_TEST(fork_restores_and_shares_copy_on_write)
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
     ck_assert_int_eq(page_mapcount(page), 1);
     ck_assert_int_eq(page_ref_count(page), 1);
-    expect_pages(child, addr, 1, 190);
+    sim_test_expect_pages(child, addr, 1, 190);
 
     /* the child writes: its frame is its own, reused in place */
-    fill_pages(child, addr, 1, 192);
+    sim_test_fill_pages(child, addr, 1, 192);
     ck_assert_ptr_eq(sim_test_mapped_page(child, addr), page);
     ck_assert(pte_write(sim_pte_get(child, addr)));
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
-    expect_pages(mm, addr, 1, 191);
-    expect_pages(child, addr, 1, 192);
+    sim_test_expect_pages(mm, addr, 1, 191);
+    sim_test_expect_pages(child, addr, 1, 192);
     recorder_off(&r, mm);
     mmput(child);
     mmput(mm);
@@ -1174,20 +1106,20 @@ START_TEST(fork_child_writes_first)
     unsigned long addr = sim_test_map_private(mm, P);
     struct page *page;
 
-    fill_pages(mm, addr, 1, 200);
+    sim_test_fill_pages(mm, addr, 1, 200);
     page = convert_and_release(mm, addr);
     child = sim_fork(mm);
     ck_assert_ptr_nonnull(child);
-    fill_pages(child, addr, 1, 201);
+    sim_test_fill_pages(child, addr, 1, 201);
     ck_assert_ptr_ne(sim_test_mapped_page(child, addr), page);
     ck_assert_int_eq(page_mapcount(page), 1);
-    fill_pages(mm, addr, 1, 202);
+    sim_test_fill_pages(mm, addr, 1, 202);
     ck_assert_ptr_eq(sim_test_mapped_page(mm, addr), page);
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
-    expect_pages(mm, addr, 1, 202);
-    expect_pages(child, addr, 1, 201);
+    sim_test_expect_pages(mm, addr, 1, 202);
+    sim_test_expect_pages(child, addr, 1, 201);
     mmput(mm);
-    expect_pages(child, addr, 1, 201);
+    sim_test_expect_pages(child, addr, 1, 201);
     mmput(child);
 }
 END_TEST
@@ -1204,7 +1136,7 @@ START_TEST(a_snapshot_answers_nothing)
     struct page *p0;
     pte_t e;
 
-    fill_pages(mm, addr, 2, 210);
+    sim_test_fill_pages(mm, addr, 2, 210);
     p0 = sim_test_mapped_page(mm, addr);
     convert_and_release(mm, addr + P);
     e = sim_pte_get(mm, addr + P);
@@ -1234,7 +1166,7 @@ START_TEST(a_fault_revokes_and_answers_write)
     struct mirror m;
     struct recorder r;
 
-    fill_pages(mm, addr, 2, 220);
+    sim_test_fill_pages(mm, addr, 2, 220);
     p0 = convert_and_release(mm, addr);
     p1 = convert_and_release(mm, addr + P);
     mirror_init(&m, mm, addr, 2 * P);
@@ -1252,7 +1184,7 @@ START_TEST(a_fault_revokes_and_answers_write)
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2);
     recorder_off(&r, mm);
     mirror_fini(&m);
-    expect_pages(mm, addr, 2, 220);
+    sim_test_expect_pages(mm, addr, 2, 220);
     mmput(mm);
 }
 END_TEST
@@ -1286,7 +1218,7 @@ START_TEST(dmirror_exclusive_converts_and_copies_out)
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_CHECK_EXCLUSIVE, b, npages), -EPERM);
     ck_assert_uint_eq(sim_nr_pages_in_use(), npages);
     ck_assert_int_eq(sim_check_invariants(), 0);
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1335,7 +1267,7 @@ START_TEST(check_exclusive_until_every_page_is_touched)
         ck_assert_int_eq(sim_read(f.mm, b->addr + off, page, P), 0);
         ck_assert_ints(page, P, (int)(off / sizeof(int)));
     }
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1362,7 +1294,7 @@ START_TEST(dmirror_exclusive_stops_at_a_bad_vma)
     ck_assert_int_eq(raw_cmd(f.dmirror, HMM_DMIRROR_CHECK_EXCLUSIVE, b->addr + 2 * P, 1,
                              b->mirror), 0);
     ck_assert_int_eq(sim_check_invariants(), 0);
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1407,7 +1339,7 @@ START_TEST(test_exclusive)
     ck_assert_ints(b->mirror, b->size, 0);
     cpu_increment_ints(f.mm, b->addr, b->size);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_CHECK_EXCLUSIVE, b, npages), 0);
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1430,7 +1362,7 @@ START_TEST(test_exclusive_mprotect)
     /* beyond the selftest: nothing was written, the entries are still exclusive */
     ck_assert(is_exclusive_at(f.mm, b->addr));
     ck_assert(is_exclusive_at(f.mm, b->addr + b->size - P));
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1458,7 +1390,7 @@ START_TEST(test_exclusive_cow)
     ck_assert_uint_eq(sim_nr_pages_in_use(), 2 * npages);
     ck_assert_int_eq(sim_munmap(child, b->addr, b->size), 0);
     mmput(child);
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST
@@ -1501,7 +1433,7 @@ START_TEST(commands_refuse_bad_arguments)
         ck_assert_uint_eq(sim_pte_get(f.mm, b->addr + i * P), before[i]);
     ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_CHECK_EXCLUSIVE, b, npages), 0);
     recorder_off(&r, f.mm);
-    buffer_free(f.mm, b);
+    hmm_buffer_free(f.mm, b);
     fixture_teardown(&f);
 }
 END_TEST

@@ -128,6 +128,80 @@ struct page *sim_test_mapped_page(struct mm_struct *mm, unsigned long addr)
     ck_assert_ptr_nonnull(page);
     return page;
 }
+
+void sim_test_fill_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
+                         unsigned long seed)
+{
+    unsigned char buf[PAGE_SIZE];
+
+    for (unsigned long i = 0; i < n; i++) {
+        sim_fill_pattern(buf, PAGE_SIZE, seed + i);
+        ck_assert_int_eq(sim_write(mm, addr + i * PAGE_SIZE, buf, PAGE_SIZE), 0);
+    }
+}
+
+void sim_test_expect_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
+                           unsigned long seed)
+{
+    unsigned char buf[PAGE_SIZE];
+
+    for (unsigned long i = 0; i < n; i++) {
+        unsigned long bad;
+
+        memset(buf, 0, PAGE_SIZE);
+        ck_assert_int_eq(sim_read(mm, addr + i * PAGE_SIZE, buf, PAGE_SIZE), 0);
+        bad = sim_pattern_mismatch(buf, PAGE_SIZE, seed + i);
+        ck_assert_msg(bad == PAGE_SIZE, "page %lu of %#lx: byte %lu is %#x, expected %#x",
+                      i, addr, bad, bad < PAGE_SIZE ? buf[bad] : 0,
+                      sim_pattern_byte(seed + i, bad));
+    }
+}
+#endif
+
+#ifdef HMMWB_DMIRROR_H
+struct hmm_buffer *hmm_buffer_create(struct mm_struct *mm, unsigned long npages,
+                                     unsigned long mirror_bytes, int prot, int flags)
+{
+    struct hmm_buffer *b = calloc(1, sizeof(*b));
+
+    ck_assert_ptr_nonnull(b);
+    b->size = npages * PAGE_SIZE;
+    b->mirror = malloc(mirror_bytes);
+    ck_assert_ptr_nonnull(b->mirror);
+    b->addr = sim_test_mmap(mm, 0, b->size, prot, flags | MAP_ANONYMOUS);
+    return b;
+}
+
+void hmm_buffer_free(struct mm_struct *mm, struct hmm_buffer *b)
+{
+    if (b->addr)
+        ck_assert_int_eq(sim_munmap(mm, b->addr, b->size), 0);
+    free(b->mirror);
+    free(b);
+}
+
+int hmm_cmd_at(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
+               unsigned long first, unsigned long npages)
+{
+    struct hmm_dmirror_cmd cmd = {
+        .addr = b->addr + first * PAGE_SIZE,
+        .ptr = (uint64_t)(uintptr_t)b->mirror,
+        .npages = npages,
+        .cpages = 0xdeadbeef,
+        .faults = 0xdeadbeef,
+    };
+    int ret = dmirror_ioctl(dmirror, request, &cmd);
+
+    b->cpages = cmd.cpages;
+    b->faults = cmd.faults;
+    return ret;
+}
+
+int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
+            unsigned long npages)
+{
+    return hmm_cmd_at(dmirror, request, b, 0, npages);
+}
 #endif
 
 #ifdef HMMWB_TRACE_H

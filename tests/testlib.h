@@ -53,6 +53,50 @@ void sim_test_expect_bytes(struct mm_struct *mm, unsigned long addr, unsigned ch
 
 /* The page that the present PTE at addr maps; fails the test if there is none. */
 struct page *sim_test_mapped_page(struct mm_struct *mm, unsigned long addr);
+
+/* Write page i of [addr, addr + n pages) with the pattern of seed + i, through the CPU. */
+void sim_test_fill_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
+                         unsigned long seed);
+
+/* Read page i back through the CPU and fail unless it holds the pattern of seed + i. */
+void sim_test_expect_pages(struct mm_struct *mm, unsigned long addr, unsigned long n,
+                           unsigned long seed);
+#endif
+
+#ifdef HMMWB_DMIRROR_H
+/* The kernel selftests' struct hmm_buffer (tools/testing/selftests/mm/hmm-tests.c): a
+ * mapping in the process and a host buffer the device copies through. */
+struct hmm_buffer {
+    unsigned long addr;                /* buffer->ptr: the simulated mapping */
+    unsigned long size;
+    void *mirror;                      /* buffer->mirror: what the device copies through */
+    uint64_t cpages;
+    uint64_t faults;
+};
+
+/* npages of anonymous memory (flags | MAP_ANONYMOUS) and a mirror of mirror_bytes. */
+struct hmm_buffer *hmm_buffer_create(struct mm_struct *mm, unsigned long npages,
+                                     unsigned long mirror_bytes, int prot, int flags);
+
+/* munmap (unless addr was cleared because the mapping is already gone) and free. */
+void hmm_buffer_free(struct mm_struct *mm, struct hmm_buffer *b);
+
+/* The selftests' hmm_dmirror_cmd() on [addr + first pages, + npages), the mirror at its
+ * start; cpages and faults land in b.  The counters start as garbage, so that a command
+ * that forgot to set them shows. */
+int hmm_cmd_at(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
+               unsigned long first, unsigned long npages);
+
+/* The same from the buffer's first page. */
+int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
+            unsigned long npages);
+
+/* The selftests' check of a command's counters. */
+#define ck_assert_cmd(b, npages_, faults_)                                          \
+    do {                                                                            \
+        ck_assert_uint_eq((b)->cpages, (npages_));                                  \
+        ck_assert_uint_eq((b)->faults, (faults_));                                  \
+    } while (0)
 #endif
 
 #ifdef HMMWB_TRACE_H
