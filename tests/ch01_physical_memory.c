@@ -467,8 +467,7 @@ START_TEST(test_lock_page_waits_for_unlock_from_another_thread)
     pthread_barrier_wait(&t.ready);
     /* Give the waiter every chance to get (wrongly) through; whether it has reached
      * lock_page yet or not, it must not hold the lock while the page is locked. */
-    for (int i = 0; i < 2000 && !atomic_load(&t.acquired); i++)
-        sched_yield();
+    sim_test_let_others_settle(1000);
     ck_assert(!atomic_load(&t.acquired));
     ck_assert(!trylock_page(t.page));
 

@@ -472,8 +472,7 @@ static int slow_start(struct mmu_notifier *sub, const struct mmu_notifier_range 
     atomic_store(&s->in_callback, 1);
     while (!atomic_load(&s->unregistering))
         sched_yield();
-    for (int i = 0; i < 20000; i++)      /* stay inside long enough to be caught */
-        sched_yield();
+    sim_test_let_others_settle(1000);   /* stay inside until unregister is seen waiting */
     atomic_store(&s->in_callback, 0);
     return 0;
 }

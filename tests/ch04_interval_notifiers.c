@@ -3,7 +3,6 @@
  * invalidation, non-blockable ranges, release at teardown.  Threads are ordered with
  * barriers and joins; a bounded yield loop only gives a wrong implementation the chance
  * to return early. */
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,7 @@
 #define P PAGE_SIZE
 #define BLOCKABLE MMU_NOTIFIER_RANGE_BLOCKABLE
 #define LOG_MAX 32
-#define PATIENCE 3000                /* yields a waiter gets to return too early */
+#define PATIENCE_MS 1000             /* longest a waiter gets to return too early */
 
 /* The order in which callbacks of all kinds ran. */
 static atomic_int order_clock;
@@ -282,11 +281,9 @@ static void job_join(struct job *j)
 /* The job must still be waiting: give it every chance to return. */
 static void expect_waiting(struct job *j, const char *what)
 {
-    for (int i = 0; i < PATIENCE; i++) {
-        sched_yield();
-        if (atomic_load(&j->done))
-            ck_abort_msg("%s returned while it should still wait", what);
-    }
+    sim_test_let_others_settle(PATIENCE_MS);
+    if (atomic_load(&j->done))
+        ck_abort_msg("%s returned while it should still wait", what);
 }
 
 /* --- fixtures ------------------------------------------------------------------------ */

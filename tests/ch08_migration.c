@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "recorder.h"
 #include "testdev.h"
@@ -1330,27 +1329,12 @@ static void *reader_main(void *arg)
 {
     struct reader *r = arg;
 
-    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    atomic_store(&r->tid, sim_test_gettid());
     atomic_store(&r->started, 1);
     r->ret = sim_read(r->mm, r->addr, r->buf, P);
     r->saw_finalized = atomic_load(r->finalized);
     atomic_store(&r->done, 1);
     return NULL;
-}
-
-/* The scheduler state of thread tid ('R', 'S', ...), from /proc. */
-static char thread_state(int tid)
-{
-    char path[64], line[512], *paren;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-    f = fopen(path, "r");
-    if (!f)
-        return '?';
-    paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-    fclose(f);
-    return paren && paren[1] == ' ' ? paren[2] : '?';
 }
 
 /* Start the reader and return once it is asleep (it can only sleep on the page lock: the
@@ -1360,7 +1344,7 @@ static void start_reader(struct reader *r, pthread_t *t)
     ck_assert_int_eq(pthread_create(t, NULL, reader_main, r), 0);
     while (!atomic_load(&r->started))
         sched_yield();
-    while (!atomic_load(&r->done) && thread_state(atomic_load(&r->tid)) != 'S')
+    while (!atomic_load(&r->done) && sim_test_thread_state(atomic_load(&r->tid)) != 'S')
         sched_yield();
 }
 

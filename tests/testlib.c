@@ -1,8 +1,12 @@
 /* Shared helpers of the workbook's Check suites. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include "testlib.h"
 
 void sim_test_teardown(void)
@@ -28,6 +32,62 @@ TCase *sim_tcase_unchecked(const char *name, double timeout)
 
     tcase_set_timeout(tc, timeout);
     return tc;
+}
+
+char sim_test_thread_state(int tid)
+{
+    char path[64], line[512], *paren;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+    f = fopen(path, "r");
+    if (!f)
+        return '?';
+    /* The command name in parentheses may hold spaces: the state follows the last ')'. */
+    paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+int sim_test_gettid(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+/* Whether every thread but the caller is asleep or gone. */
+static bool others_settled(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    int self = sim_test_gettid();
+    struct dirent *e;
+    bool settled = true;
+
+    ck_assert_msg(dir != NULL, "cannot read /proc/self/task");
+    while (settled && (e = readdir(dir)) != NULL) {
+        int tid = atoi(e->d_name);
+        char state = tid > 0 && tid != self ? sim_test_thread_state(tid) : 'S';
+
+        settled = state == 'S' || state == '?' || state == 'Z' || state == 'X';
+    }
+    closedir(dir);
+    return settled;
+}
+
+void sim_test_let_others_settle(int ms)
+{
+    const struct timespec pause = { 0, 200 * 1000 };
+    struct timespec start, now;
+    int in_a_row = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        in_a_row = others_settled() ? in_a_row + 1 : 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (in_a_row == 3 || (now.tv_sec - start.tv_sec) * 1000 +
+                             (now.tv_nsec - start.tv_nsec) / 1000000 >= ms)
+            return;
+        nanosleep(&pause, NULL);
+    }
 }
 
 unsigned char sim_pattern_byte(unsigned long seed, unsigned long i)

@@ -31,6 +31,21 @@ unsigned long sim_pattern_mismatch(const void *buf, unsigned long len, unsigned 
 /* The offset of the first byte of buf that is not c, or len if none. */
 unsigned long sim_bytes_mismatch(const void *buf, unsigned long len, unsigned char c);
 
+/* The state letter of thread TID of this process as /proc shows it ('R' running, 'S'
+ * asleep on a lock or a condition...), or '?' when it has gone. */
+char sim_test_thread_state(int tid);
+
+/* The calling thread's id, for sim_test_thread_state() in another thread. */
+int sim_test_gettid(void);
+
+/* Give every other thread of this process the chance to get where it is going: return
+ * once each of them has been seen asleep (blocked on a lock or a condition) or gone, in
+ * three looks in a row, or after at most ms milliseconds.  A test that must show that a
+ * thread waits calls this and then checks that the thread has not got through.  A
+ * count of yields would do the same on a quiet machine, but a busy machine stretches
+ * each yield from microseconds to milliseconds and the count to seconds. */
+void sim_test_let_others_settle(int ms);
+
 #ifdef HMMWB_MM_H
 /* Helpers for address spaces, built only when the chapters include them (chapter 2 on). */
 

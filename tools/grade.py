@@ -524,9 +524,10 @@ def main():
     print_table(rows, tests)
     if args.expect == "full":
         # Every test of every reference solution must pass.
-        bad = [t["name"] for t in tests if t["score"] < t["max_score"]]
-        for name in bad:
-            print(f"grade: a reference solution fails {name}", file=sys.stderr)
+        bad = [t for t in tests if t["score"] < t["max_score"]]
+        for t in bad:
+            why = (t["output"].strip().splitlines() or ["no output"])[0][:200]
+            print(f"grade: a reference solution fails {t['name']}: {why}", file=sys.stderr)
         print(f"solutions: {len(tests) - len(bad)} passed, {len(bad)} failed")
         return 1 if bad else 0
     if args.expect == "partial":

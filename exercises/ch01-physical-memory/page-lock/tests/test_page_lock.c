@@ -59,8 +59,7 @@ START_TEST(lock_waits_for_unlock_by_another_thread)
     pthread_create(&t, NULL, wait_for_lock, &w);
     while (!atomic_load(&w.started))
         sched_yield();
-    for (int i = 0; i < 2000; i++)     /* give a broken lock the chance to let it in */
-        sched_yield();
+    sim_test_let_others_settle(1000);  /* give a broken lock the chance to let it in */
     atomic_store(&w.unlocked, 1);
     unlock_page(w.page);
     pthread_join(t, NULL);

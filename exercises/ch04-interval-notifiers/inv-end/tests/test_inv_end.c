@@ -1,7 +1,6 @@
 /* Tests of the end-of-invalidation exercise.  A blocking notifier holds an invalidation
  * open while the test inserts, removes and reads around it. */
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include "testlib.h"
 
@@ -142,8 +141,7 @@ START_TEST(end_wakes_read_begin)
 
     open_invalidation(&w);
     pthread_create(&t, NULL, read_begin_thread, &r);
-    for (int i = 0; i < 2000; i++)
-        sched_yield();
+    sim_test_let_others_settle(1000);
     ck_assert_int_eq(atomic_load(&r.returned), 0);
     close_invalidation(&w);
     pthread_join(t, NULL);
@@ -208,8 +206,7 @@ START_TEST(remove_waits_for_the_end)
     pthread_create(&w.cpu, NULL, zap_first_page, &w);
     pthread_barrier_wait(&w.h.inside);
     pthread_create(&t, NULL, remove_thread, &r);
-    for (int i = 0; i < 2000; i++)
-        sched_yield();
+    sim_test_let_others_settle(1000);
     ck_assert_int_eq(atomic_load(&r.returned), 0);
     close_invalidation(&w);
     pthread_join(t, NULL);
