@@ -6,12 +6,17 @@
  *     R <passed|failure|error> <test name> <file>:<line> <message>
  * and a last line "END <count>".  Every child that Check forks closes N first (a
  * pthread_atfork handler, registered before any test runs), so code under test can
- * neither write to that channel nor keep it open after the runner is done. */
+ * neither write to that channel nor keep it open after the runner is done.
+ *
+ * With SIM_GRADE_CPU=S as well, each test's child may use S seconds of CPU time: a test
+ * that loops is stopped by the work it did, whatever else the machine is doing, and
+ * Check's wall-clock timeout only has to catch a test that sleeps forever. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "testlib.h"
 
@@ -31,10 +36,17 @@ struct sim_ck_result {
 };
 
 static int grade_fd = -1;
+static rlim_t test_cpu_seconds;     /* 0: no limit of our own */
 
-static void grade_fd_close_in_child(void)
+static void grade_child_setup(void)
 {
     close(grade_fd);
+    if (test_cpu_seconds) {
+        /* SIGXCPU at the soft limit, which Check reports as the test's signal. */
+        struct rlimit r = { test_cpu_seconds, test_cpu_seconds + 1 };
+
+        setrlimit(RLIMIT_CPU, &r);
+    }
 }
 
 static const char *result_word(int rtype)
@@ -70,18 +82,19 @@ static int report_results(SRunner *sr, FILE *out)
 
 int main(void)
 {
-    const char *fd = getenv("SIM_GRADE_FD");
+    const char *fd = getenv("SIM_GRADE_FD"), *cpu = getenv("SIM_GRADE_CPU");
     SRunner *sr = srunner_create(test_suite());
     FILE *out = NULL;
     int failed;
 
     if (fd) {
         grade_fd = atoi(fd);
+        test_cpu_seconds = cpu ? strtoul(cpu, NULL, 10) : 0;
         out = fdopen(grade_fd, "w");
         /* A test that floods stdout past the grader's file-size limit loses its writes,
          * not the runner. */
         signal(SIGXFSZ, SIG_IGN);
-        pthread_atfork(NULL, NULL, grade_fd_close_in_child);
+        pthread_atfork(NULL, NULL, grade_child_setup);
     }
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);

@@ -24,6 +24,7 @@ import argparse
 import concurrent.futures
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
@@ -42,9 +43,14 @@ CC = os.environ.get("CC", "gcc")
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-g", "-O1", "-pthread"]
 TEST_TIMEOUT = os.environ.get("GRADE_TEST_TIMEOUT", "5")          # tests without their own
 TIMEOUT_MULTIPLIER = os.environ.get("GRADE_TIMEOUT_MULTIPLIER", "2")  # scales every timeout
+# A test's budget is CPU time: the suite's timeout times the multiplier, in seconds of
+# CPU (a loop is stopped by the work it did, however busy the machine is).  The wall
+# clock, WALL_SLACK times longer, only catches a test that sleeps forever; a busy machine
+# stretches wall-clock time, not CPU time.
+WALL_SLACK = 2
 # A test program reports its verdicts when every test has run, so it must be given time
-# to time out in each of its tests: by default 10 s a test (the longest a suite asks
-# for, 5 s, times the default multiplier) plus a margin.
+# to time out in each of its tests (the longest a suite asks for, 5 s, scaled as above)
+# plus a margin.
 OUTER_TIMEOUT = os.environ.get("GRADE_OUTER_TIMEOUT")
 CACHE_DIR = Path(os.environ.get("GRADE_CACHE", ROOT / "build" / "grade-cache"))
 COMPILE_TIMEOUT = 30                # compiling or linking one exercise, s
@@ -57,6 +63,10 @@ DIFFICULTY = {"1": "①", "2": "②", "3": "③"}
 
 class GradeError(Exception):
     """Something outside the submission prevents grading."""
+
+
+class SandboxError(GradeError):
+    """A sandbox did not start (bwrap said why); worth one more try."""
 
 
 def read_conf(path):
@@ -265,6 +275,8 @@ def in_build_sandbox(script, inc_dir, work):
                                      (work / "link", "/grade/link")],
                                  rw=[(work / "out", "/grade/out")], timeout=COMPILE_TIMEOUT,
                                  limits=sandbox.Limits(as_bytes=1 << 30, cpu_s=COMPILE_TIMEOUT))
+    if status == 1 and log.startswith("bwrap:"):
+        raise SandboxError(f"the sandbox did not start: {log.strip()[:200]}")
     return status, log
 
 
@@ -294,6 +306,19 @@ def link_script(ex, work):
     return " ".join(quote(a) for a in link)
 
 
+def cpu_budget():
+    """Seconds of CPU a test may use (whole seconds, as RLIMIT_CPU counts them)."""
+    return max(1, math.ceil(float(TEST_TIMEOUT) * float(TIMEOUT_MULTIPLIER)))
+
+
+def explain(message):
+    """Check's words for a test stopped by its CPU budget, said for a student."""
+    if "signal 24" in message:
+        return (f"stopped after {cpu_budget()} s of CPU time (an endless loop, or far "
+                f"too much work): {message}")
+    return message
+
+
 RESULT_RE = re.compile(r"^R (passed|failure|error) (\S+) (\S+) ?(.*)$")
 
 
@@ -317,11 +342,12 @@ def run(ex, program, work):
     """Run the test program in the sandbox; verdicts come over the runner's channel."""
     rfd, wfd = os.pipe()
     env = {"CK_FORK": "yes", "CK_DEFAULT_TIMEOUT": TEST_TIMEOUT,
-           "CK_TIMEOUT_MULTIPLIER": TIMEOUT_MULTIPLIER, "CK_VERBOSITY": "normal",
+           "CK_TIMEOUT_MULTIPLIER": str(float(TIMEOUT_MULTIPLIER) * WALL_SLACK),
+           "SIM_GRADE_CPU": str(cpu_budget()), "CK_VERBOSITY": "normal",
            "CK_XML_LOG_FILE_NAME": "/grade/run/check.xml",
            "CK_TAP_LOG_FILE_NAME": "/grade/run/check.tap", "SIM_GRADE_FD": str(wfd)}
     outer = int(OUTER_TIMEOUT) if OUTER_TIMEOUT else \
-        int(len(ex.tests) * 5 * float(TIMEOUT_MULTIPLIER)) + 30
+        int(len(ex.tests) * 5 * float(TIMEOUT_MULTIPLIER) * WALL_SLACK) + 30
     status, _, channel = sandbox.run(["/grade/prog/tests"],
                                      ro=[(program.parent, "/grade/prog")],
                                      rw=[(work / "run", "/grade/run")], env=env,
@@ -330,13 +356,18 @@ def run(ex, program, work):
                                                            fsize=OUTPUT_LIMIT),
                                      channel=(rfd, wfd))
     results, problem = parse_results(channel)
+    output = (work / "output.txt").read_bytes()[:OUTPUT_LIMIT].decode(errors="replace")
+    if problem:
+        raise GradeError(f"{ex.key}: {problem}")
+    if status == 1 and not results and output.startswith("bwrap:"):
+        # The sandbox never started: the machine's fault, not the submission's.
+        raise SandboxError(f"the sandbox did not start: {output.strip()[:200]}")
     if status is None:
         note = f"test program killed after {outer} s"
-    elif problem:
-        raise GradeError(f"{ex.key}: {problem}")
+    elif status not in (0, 1):
+        note = f"test program exited with status {status}"
     else:
-        note = "" if status in (0, 1) else f"test program exited with status {status}"
-    output = (work / "output.txt").read_bytes()[:OUTPUT_LIMIT].decode(errors="replace")
+        note = "" if results else f"the test program exited ({status}) without its report"
     return results, output, note
 
 
@@ -396,12 +427,23 @@ def grade_exercise(ex, src_dir, out):
             return "did not run to completion" + (f" ({note})" if note else "")
         if r[0] == "success":
             return "passed"
-        return f"{r[1]}: {r[2]}"
+        return f"{r[1]}: {explain(r[2])}"
 
     failing = [t for t in ex.tests if not earned(t)]
     summary = "all tests pass" if not failing else \
         f"{failing[0]['id']}: {output_for(failing[0])}"
     return entries(earned, output_for), summary
+
+
+def grade_retrying(ex, src_dir, out):
+    """grade_exercise, tried once more if a sandbox failed to start: a verdict is never
+    a zero that the machine earned, and a second failure stops the grading loudly."""
+    try:
+        return grade_exercise(ex, src_dir, out)
+    except SandboxError as e:
+        print(f"grade: {ex.key}: {e}; trying once more", file=sys.stderr)
+        time.sleep(1)
+        return grade_exercise(ex, src_dir, out)
 
 
 def write_atomically(path, text):
@@ -416,7 +458,7 @@ def grade_submission(exercises, source_of, out, pool):
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").unlink(missing_ok=True)   # never report an old verdict
     start = time.time()
-    graded = list(pool.map(lambda ex: grade_exercise(ex, source_of(ex), out), exercises))
+    graded = list(pool.map(lambda ex: grade_retrying(ex, source_of(ex), out), exercises))
     tests, rows = [], []
     for ex, (entries, summary) in zip(exercises, graded):
         tests += entries

@@ -99,6 +99,6 @@ def run(argv, ro=(), rw=(), env=None, timeout=60, limits=None, stdout=None,
         if stdout:
             out_f.close()
     if reader:
-        reader.join(timeout=10)
+        reader.join(timeout=60)   # the sandbox is gone: only a very busy machine waits
     text = got[0].decode(errors="replace") if got else ""
     return status, (captured or b"").decode(errors="replace"), text

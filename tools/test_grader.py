@@ -129,7 +129,11 @@ def check_hostile():
     key = "ch01-physical-memory/frame-check"
     expect(score(key) == 0 and "not submitted" in outputs(key), f"{key}: not 'not submitted'")
     key = "ch02-address-spaces/dontneed"
-    expect(score(key) == 0 and "timeout" in outputs(key).lower(), f"{key}: loop not reported")
+    expect(score(key) == 0 and "s of CPU time" in outputs(key),
+           f"{key}: the loop is not reported as stopped by its CPU budget")
+    key = "ch03-mmu-notifiers/release"
+    expect(score(key) == 0 and "timeout" in outputs(key).lower(),
+           f"{key}: sleeping forever is not reported as a timeout")
     key = "ch02-address-spaces/pte-walk"
     expect(score(key) == 0 and "does not compile" in outputs(key) and
            "no_such_field" in outputs(key), f"{key}: the compiler's error is not shown")
@@ -210,6 +214,45 @@ def check_sandbox():
     expect(not leftovers("sleep 100"), "a process outlived its sandbox")
 
 
+FAKE_BWRAP = """#!/bin/sh
+# Fails like bwrap that cannot create its namespaces, when a test program is to run and
+# {fails} (a file of one line per failure still to come) says so; else the real one.
+# (The grader starts bwrap with a clean environment: the file is named here.)
+case "$*" in *"/grade/prog/tests"*)
+    if [ -s {fails} ]; then
+        sed -i 1d {fails}
+        echo "bwrap: Creating new namespace failed: Resource temporarily unavailable" >&2
+        exit 1
+    fi;;
+esac
+exec {real} "$@"
+"""
+
+
+def check_sandbox_retry():
+    """A sandbox that fails to start once costs nothing; failing twice stops the grading
+    (exit 2, no results.json) instead of scoring the submission zero."""
+    with tempfile.TemporaryDirectory() as d:
+        fake = Path(d) / "bwrap"
+        fails = Path(d) / "fails"
+        fake.write_text(FAKE_BWRAP.format(real=sandbox.BWRAP, fails=fails))
+        fake.chmod(0o755)
+        env = {"PATH": f"{d}:{os.environ['PATH']}"}
+        for times, want_status in ((1, 0), (2, 2)):
+            fails.write_text("x\n" * times)
+            out = Path(d) / f"out{times}"
+            res = grade("--solutions", "--only", TARGET, "--out", str(out), env_extra=env)
+            what = f"a sandbox failing to start {times} time(s)"
+            expect(res.returncode == want_status and "did not start" in res.stderr,
+                   f"{what}: grader exited {res.returncode}: {res.stderr[-300:]}")
+            if want_status == 0 and (out / "results.json").exists():
+                r = results_of(out / "results.json")
+                expect(r["score"] == sum(points_of(TARGET).values()),
+                       f"{what}: the solution scored {r['score']}")
+            else:
+                expect(not (out / "results.json").exists(), f"{what}: results.json written")
+
+
 def check_concurrent():
     """Two graders at once over one repository, each with a cold cache."""
     cache = ROOT / "build" / "grade-cache" / "ch01-physical-memory"
@@ -236,6 +279,7 @@ def main():
     check_fifo(starter_score)
     check_fair()
     check_sandbox()
+    check_sandbox_retry()
     check_concurrent()
     if failures:
         print("check-grader: FAILED", file=sys.stderr)
