@@ -1,12 +1,12 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum f212392b0839): edit the chapter, not this file. */
-#line 666 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 7cc7edf360e3): edit the chapter, not this file. */
+#line 673 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
 
 /* Designs the kernel tried and left behind, kept to be tested against. */
 #include "hmmwb.h"
 
-#line 590 "chapters/03-mmu-notifiers.nw"
+#line 597 "chapters/03-mmu-notifiers.nw"
 #define TOY_PAGES 4
 
 struct toy_mirror {
@@ -16,7 +16,7 @@ struct toy_mirror {
     int dropped, downgraded;             /* what invalidations did */
     bool knows_events;                   /* the new interface, or the old one */
 };
-#line 673 "chapters/03-mmu-notifiers.nw"
+#line 680 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
 #line 1201 "chapters/04-interval-notifiers.nw"
@@ -44,7 +44,7 @@ void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range
                               unsigned long start, unsigned long end);
 void hmm_valid_range_wait(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
-#line 951 "chapters/07-device-private.nw"
+#line 955 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn);
 #line 737 "chapters/09-device-exclusive.nw"
@@ -53,5 +53,5 @@ struct page *make_device_exclusive_before_owner(struct mm_struct *mm,
 bool check_device_exclusive_range(struct mm_struct *mm, unsigned long start,
                                   unsigned long end);
 
-#line 677 "chapters/03-mmu-notifiers.nw"
+#line 684 "chapters/03-mmu-notifiers.nw"
 #endif

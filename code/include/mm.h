@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 710edd12e2b1): edit the chapter, not this file. */
-#line 2164 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 33e2fb1f5dbf): edit the chapter, not this file. */
+#line 2181 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -8,7 +8,7 @@
 #include "page.h"
 #include "mmu_notifier.h"
 
-#line 25 "chapters/02-address-spaces.nw"
+#line 34 "chapters/02-address-spaces.nw"
 typedef unsigned long pte_t;
 
 #define PTRS_PER_PTE 512
@@ -25,7 +25,7 @@ typedef unsigned long pte_t;
 #define _PAGE_DIRTY (1UL << 6)
 #define _PAGE_PROTNONE (1UL << 8)
 #define PTE_PFN_MASK 0x000ffffffffff000UL
-#line 51 "chapters/02-address-spaces.nw"
+#line 60 "chapters/02-address-spaces.nw"
 static inline bool pte_none(pte_t pte)
 {
     return pte == 0;
@@ -70,7 +70,7 @@ static inline pte_t pte_wrprotect(pte_t pte)
 {
     return pte & ~_PAGE_RW;
 }
-#line 112 "chapters/02-address-spaces.nw"
+#line 121 "chapters/02-address-spaces.nw"
 enum sim_swp_type {
     SIM_SWP_NONE = 0,            /* reserved: never written to a page table */
 #line 287 "chapters/07-device-private.nw"
@@ -81,13 +81,13 @@ enum sim_swp_type {
     SIM_SWP_MIGRATION_WRITE,     /* chapter 8: a page being moved, mapped writable */
 #line 32 "chapters/09-device-exclusive.nw"
     SIM_SWP_DEVICE_EXCLUSIVE,    /* chapter 9: a page a device holds exclusively */
-#line 115 "chapters/02-address-spaces.nw"
+#line 124 "chapters/02-address-spaces.nw"
     SIM_SWP_NR_TYPES
 };
 
 #define SIM_SWP_TYPE_SHIFT 1
 #define SIM_SWP_TYPE_MASK (0x1fUL << SIM_SWP_TYPE_SHIFT)
-#line 126 "chapters/02-address-spaces.nw"
+#line 135 "chapters/02-address-spaces.nw"
 typedef struct {
     unsigned long val;
 } swp_entry_t;
@@ -122,7 +122,7 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 {
     return entry.val;
 }
-#line 307 "chapters/02-address-spaces.nw"
+#line 316 "chapters/02-address-spaces.nw"
 #define VM_READ 0x00000001UL
 #define VM_WRITE 0x00000002UL
 #define VM_EXEC 0x00000004UL
@@ -131,16 +131,16 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 #define VM_PFNMAP 0x00000400UL
 #define VM_MIXEDMAP 0x10000000UL
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
-#line 326 "chapters/02-address-spaces.nw"
+#line 335 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1321 "chapters/02-address-spaces.nw"
+#line 1330 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
-#line 171 "chapters/02-address-spaces.nw"
+#line 180 "chapters/02-address-spaces.nw"
 struct sim_pgtable {
     unsigned long entry[PTRS_PER_PTE];
 };
@@ -149,7 +149,7 @@ static inline unsigned sim_pt_index(unsigned long addr, int level)
 {
     return (addr >> (PAGE_SHIFT + 9 * level)) & (PTRS_PER_PTE - 1);
 }
-#line 350 "chapters/02-address-spaces.nw"
+#line 359 "chapters/02-address-spaces.nw"
 struct sim_shmem {
     atomic_int refs;                 /* VMAs using this object */
     pthread_mutex_t lock;            /* protects pages[] */
@@ -157,7 +157,7 @@ struct sim_shmem {
     struct page **pages;             /* NULL until first touched */
     unsigned long census;            /* the checker's last census that counted it */
 };
-#line 333 "chapters/02-address-spaces.nw"
+#line 342 "chapters/02-address-spaces.nw"
 struct vm_area_struct {
     unsigned long vm_start;          /* first address */
     unsigned long vm_end;            /* first address past the end */
@@ -167,7 +167,7 @@ struct vm_area_struct {
     struct sim_shmem *vm_shmem;      /* backing of MAP_SHARED memory, else NULL */
     struct vm_area_struct *vm_prev, *vm_next;   /* sorted by address */
 };
-#line 424 "chapters/02-address-spaces.nw"
+#line 433 "chapters/02-address-spaces.nw"
 struct mm_struct {
     pthread_rwlock_t mmap_lock;          /* protects the VMA list */
     pthread_mutex_t page_table_lock;     /* protects every table and PTE */
@@ -179,9 +179,9 @@ struct mm_struct {
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
 #line 103 "chapters/03-mmu-notifiers.nw"
     struct mmu_notifier_subscriptions *notifier_subscriptions;
-#line 434 "chapters/02-address-spaces.nw"
+#line 443 "chapters/02-address-spaces.nw"
 };
-#line 859 "chapters/02-address-spaces.nw"
+#line 868 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -200,7 +200,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2113 "chapters/02-address-spaces.nw"
+#line 2130 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -242,7 +242,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2146 "chapters/02-address-spaces.nw"
+#line 2163 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 int sim_mm_list_snapshot(struct mm_struct ***out);
@@ -260,7 +260,7 @@ vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
 #line 151 "chapters/08-migration.nw"
 void sim_wait_on_page_unlock(struct page *page, pthread_mutex_t *held);
-#line 231 "chapters/02-address-spaces.nw"
+#line 240 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
 {
     if (pte)
@@ -268,5 +268,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2188 "chapters/02-address-spaces.nw"
+#line 2205 "chapters/02-address-spaces.nw"
 #endif

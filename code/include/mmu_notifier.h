@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 193c5945428f): edit the chapter, not this file. */
-#line 760 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 2f6df754a725): edit the chapter, not this file. */
+#line 769 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
 
@@ -7,7 +7,7 @@
 
 struct mm_struct;
 
-#line 671 "chapters/02-address-spaces.nw"
+#line 680 "chapters/02-address-spaces.nw"
 enum mmu_notifier_event {
     MMU_NOTIFY_UNMAP = 0,            /* munmap, or mremap moving the range */
     MMU_NOTIFY_CLEAR,                /* entries cleared: zap, COW, ... */
@@ -30,7 +30,7 @@ struct mmu_notifier_range {
     void *owner;                     /* meaningful for MIGRATE and EXCLUSIVE */
 };
 
-#line 769 "chapters/02-address-spaces.nw"
+#line 778 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end);
@@ -42,7 +42,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 721 "chapters/03-mmu-notifiers.nw"
+#line 728 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
 #line 430 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
@@ -106,7 +106,7 @@ static inline void sim_hlist_del_init(struct mmu_notifier *sub)
     sub->pprev = NULL;
 }
 
-#line 701 "chapters/03-mmu-notifiers.nw"
+#line 708 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);
@@ -137,7 +137,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1381 "chapters/04-interval-notifiers.nw"
+#line 1382 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);
@@ -156,5 +156,5 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs);
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm);
 
-#line 782 "chapters/02-address-spaces.nw"
+#line 791 "chapters/02-address-spaces.nw"
 #endif

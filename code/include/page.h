@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum b286ea722686): edit the chapter, not this file. */
-#line 866 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum b41b9cae7e4e): edit the chapter, not this file. */
+#line 873 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
 
@@ -67,11 +67,11 @@ struct sim_mem_section {
 };
 
 #define SIM_MAX_SECTIONS 64
-#line 339 "chapters/01-physical-memory.nw"
+#line 346 "chapters/01-physical-memory.nw"
 #define SIM_RAM_START_PFN 0x100UL
 #define SIM_RAM_DEFAULT_PAGES (256UL * 1024 * 1024 / PAGE_SIZE)
 #define SIM_RAM_MAX_PAGES (64UL * 1024 * 1024 * 1024 / PAGE_SIZE)
-#line 837 "chapters/01-physical-memory.nw"
+#line 844 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void);
 void get_page(struct page *page);
 void put_page(struct page *page);
@@ -92,22 +92,22 @@ struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long n
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #line 1244 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void);
-#line 588 "chapters/01-physical-memory.nw"
+#line 595 "chapters/01-physical-memory.nw"
 #define SIM_TRIM_BATCH 2048
 #define SIM_TRIM_KEEP 8192
-#line 861 "chapters/01-physical-memory.nw"
+#line 868 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
 #line 261 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page);
-#line 731 "chapters/01-physical-memory.nw"
+#line 738 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2107 "chapters/02-address-spaces.nw"
+#line 2124 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1471 "chapters/04-interval-notifiers.nw"
+#line 1472 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
-#line 854 "chapters/07-device-private.nw"
+#line 858 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);
 
-#line 881 "chapters/01-physical-memory.nw"
+#line 888 "chapters/01-physical-memory.nw"
 #endif

@@ -1,10 +1,10 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 8a5055504a08): edit the chapter, not this file. */
-#line 805 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 3c4e9cd65d1f): edit the chapter, not this file. */
+#line 813 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 553 "chapters/07-device-private.nw"
+#line 557 "chapters/07-device-private.nw"
 static void dmirror_devmem_free(struct page *page)
 {
     struct dmirror_device *mdevice = page_pgmap(page)->owner;
@@ -32,14 +32,14 @@ struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
         zone_device_page_init(page);
     return page;
 }
-#line 587 "chapters/07-device-private.nw"
+#line 591 "chapters/07-device-private.nw"
 static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
     vm_fault_t ret = VM_FAULT_SIGBUS;
 
 #line 1293 "chapters/08-migration.nw"
     ret = dmirror_devmem_migrate_to_ram(vmf);
-#line 592 "chapters/07-device-private.nw"
+#line 596 "chapters/07-device-private.nw"
     (void)vmf;
     return ret;
 }
@@ -48,12 +48,12 @@ static const struct dev_pagemap_ops dmirror_devmem_ops = {
     .page_free = dmirror_devmem_free,
     .migrate_to_ram = dmirror_devmem_fault,
 };
-#line 652 "chapters/07-device-private.nw"
+#line 656 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice)
 {
     return (void *)mdevice;
 }
-#line 667 "chapters/07-device-private.nw"
+#line 671 "chapters/07-device-private.nw"
 static void dmirror_link(struct dmirror *dmirror)
 {
     struct dmirror_device *mdevice = dmirror->mdevice;
@@ -88,7 +88,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
         return NULL;
     pthread_mutex_init(&mdevice->devmem_lock, NULL);
     mdevice->devmem_pages = devmem_pages;
-#line 610 "chapters/07-device-private.nw"
+#line 614 "chapters/07-device-private.nw"
     if (devmem_pages) {
         struct page *pages;
 
@@ -116,7 +116,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
         return;
 #line 1338 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
-#line 637 "chapters/07-device-private.nw"
+#line 641 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
         memunmap_pages(&mdevice->pagemap);
     if (SIM_WARN(mdevice->pagemap.sim_section, "device memory still in use: leaked"))
@@ -147,7 +147,7 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
         free(dmirror);
         return NULL;
     }
-#line 698 "chapters/07-device-private.nw"
+#line 702 "chapters/07-device-private.nw"
     dmirror_link(dmirror);
 #line 282 "chapters/06-mirror-device.nw"
     return dmirror;
@@ -157,7 +157,7 @@ void dmirror_release(struct dmirror *dmirror)
 {
     if (!dmirror)
         return;
-#line 702 "chapters/07-device-private.nw"
+#line 706 "chapters/07-device-private.nw"
     dmirror_unlink(dmirror);
 #line 290 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);
@@ -165,7 +165,7 @@ void dmirror_release(struct dmirror *dmirror)
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 365 "chapters/06-mirror-device.nw"
+#line 373 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -196,7 +196,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 410 "chapters/06-mirror-device.nw"
+#line 418 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -223,12 +223,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 500 "chapters/06-mirror-device.nw"
+#line 508 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
-#line 448 "chapters/06-mirror-device.nw"
+#line 456 "chapters/06-mirror-device.nw"
 int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                     char *buf, uint64_t *cpages)
 {
@@ -243,7 +243,7 @@ int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long 
     }
     return 0;
 }
-#line 469 "chapters/06-mirror-device.nw"
+#line 477 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -265,7 +265,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 511 "chapters/06-mirror-device.nw"
+#line 519 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -280,7 +280,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 530 "chapters/06-mirror-device.nw"
+#line 538 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -302,7 +302,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 600 "chapters/06-mirror-device.nw"
+#line 608 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -331,7 +331,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 634 "chapters/06-mirror-device.nw"
+#line 642 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -358,7 +358,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 666 "chapters/06-mirror-device.nw"
+#line 674 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -383,7 +383,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 703 "chapters/06-mirror-device.nw"
+#line 711 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(unsigned int cmd, struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -427,7 +427,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_exclusive(dmirror, c);
     case HMM_DMIRROR_CHECK_EXCLUSIVE:
         return dmirror_check_exclusive(dmirror, c);
-#line 734 "chapters/06-mirror-device.nw"
+#line 742 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

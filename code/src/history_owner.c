@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum b3a070ba20fe): edit the chapter, not this file. */
-#line 943 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 1894df2e2566): edit the chapter, not this file. */
+#line 947 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 512 "chapters/07-device-private.nw"
+#line 516 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn)
 {

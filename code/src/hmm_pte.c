@@ -1,15 +1,15 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 84cba2d7a4f5): edit the chapter, not this file. */
-#line 628 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 9516af763c40): edit the chapter, not this file. */
+#line 632 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 132 "chapters/05-hmm-range-fault.nw"
+#line 136 "chapters/05-hmm-range-fault.nw"
 unsigned long pte_to_hmm_pfn_flags(pte_t pte)
 {
     if (!sim_pte_accessible(pte))
         return 0;
     return pte_write(pte) ? (HMM_PFN_VALID | HMM_PFN_WRITE) : HMM_PFN_VALID;
 }
-#line 243 "chapters/05-hmm-range-fault.nw"
+#line 247 "chapters/05-hmm-range-fault.nw"
 int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
                        unsigned long *hmm_pfn)
 {
@@ -25,11 +25,11 @@ int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
     if (is_swap_pte(pte)) {
         swp_entry_t entry = pte_to_swp_entry(pte);
 
-#line 484 "chapters/07-device-private.nw"
+#line 488 "chapters/07-device-private.nw"
         if (is_device_private_entry(entry) &&
             sim_hmm_answer_device_private(range, entry, hmm_pfn))
             return 0;
-#line 259 "chapters/05-hmm-range-fault.nw"
+#line 263 "chapters/05-hmm-range-fault.nw"
         required = hmm_pte_need_fault(range, req, 0);
         if (!required)
             *hmm_pfn = 0;

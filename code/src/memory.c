@@ -1,11 +1,11 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum fdf4fdf07458): edit the chapter, not this file. */
-#line 2224 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 8c6d0c15866c): edit the chapter, not this file. */
+#line 2241 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 269 "chapters/02-address-spaces.nw"
+#line 278 "chapters/02-address-spaces.nw"
 #define SIM_ZERO_PAGE_PFN (SIM_RAM_START_PFN - 1)
 
 static struct page *sim_zero_page_ptr;
@@ -34,7 +34,7 @@ bool is_zero_pfn(unsigned long pfn)
 {
     return pfn == page_to_pfn(sim_zero_page());
 }
-#line 397 "chapters/02-address-spaces.nw"
+#line 406 "chapters/02-address-spaces.nw"
 static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long index)
 {
     struct page *page;
@@ -50,9 +50,9 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2231 "chapters/02-address-spaces.nw"
+#line 2248 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
-#line 890 "chapters/02-address-spaces.nw"
+#line 899 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
                            unsigned int flags)
 {
@@ -68,10 +68,10 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2233 "chapters/02-address-spaces.nw"
+#line 2250 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
-#line 908 "chapters/02-address-spaces.nw"
+#line 917 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -94,9 +94,9 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2236 "chapters/02-address-spaces.nw"
+#line 2253 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
-#line 946 "chapters/02-address-spaces.nw"
+#line 955 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -122,7 +122,7 @@ static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 976 "chapters/02-address-spaces.nw"
+#line 985 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -141,7 +141,7 @@ static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
     return 0;
 }
-#line 1003 "chapters/02-address-spaces.nw"
+#line 1012 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -156,13 +156,13 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 #line 221 "chapters/09-device-exclusive.nw"
     if (is_device_exclusive_entry(entry))
         return sim_remove_device_exclusive_entry(vmf);
-#line 1009 "chapters/02-address-spaces.nw"
+#line 1018 "chapters/02-address-spaces.nw"
     pthread_mutex_unlock(&mm->page_table_lock);
     SIM_WARN(true, "bad entry %#lx at %#lx", vmf->orig_pte, vmf->address);
     (void)entry;
     return VM_FAULT_SIGBUS;
 }
-#line 1114 "chapters/02-address-spaces.nw"
+#line 1123 "chapters/02-address-spaces.nw"
 static bool sim_try_access(struct mm_struct *mm, unsigned long addr, void *buf,
                            size_t len, bool write)
 {
@@ -198,7 +198,7 @@ static int sim_access_page(struct vm_area_struct *vma, unsigned long addr, void 
     }
     return 0;
 }
-#line 1161 "chapters/02-address-spaces.nw"
+#line 1170 "chapters/02-address-spaces.nw"
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
                           unsigned long any_of)
 {
@@ -213,7 +213,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
     }
     return true;
 }
-#line 1183 "chapters/02-address-spaces.nw"
+#line 1192 "chapters/02-address-spaces.nw"
 static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
                       unsigned long len, bool write)
 {

@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c25a1b3a8ab8): edit the chapter, not this file. */
-#line 789 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 9fc58bcc0f3b): edit the chapter, not this file. */
+#line 798 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 732 "chapters/03-mmu-notifiers.nw"
+#line 739 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
 #line 123 "chapters/03-mmu-notifiers.nw"
@@ -455,7 +455,7 @@ void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 698 "chapters/02-address-spaces.nw"
+#line 707 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -481,14 +481,14 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 {
     return range->flags & MMU_NOTIFIER_RANGE_BLOCKABLE;
 }
-#line 731 "chapters/02-address-spaces.nw"
+#line 740 "chapters/02-address-spaces.nw"
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
 #line 400 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
-#line 735 "chapters/02-address-spaces.nw"
+#line 744 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
@@ -497,14 +497,14 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 #line 467 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
-#line 741 "chapters/02-address-spaces.nw"
+#line 750 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_release(struct mm_struct *mm)
 {
     (void)mm;
-#line 514 "chapters/03-mmu-notifiers.nw"
+#line 521 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(mm))
         __mmu_notifier_release(mm);
-#line 747 "chapters/02-address-spaces.nw"
+#line 756 "chapters/02-address-spaces.nw"
 }

@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 67b875e09e0a): edit the chapter, not this file. */
-#line 753 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 3efb0bf22b27): edit the chapter, not this file. */
+#line 760 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 339 "chapters/03-mmu-notifiers.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 58ec25341853): edit the chapter, not this file. */
-#line 747 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum a73f1c05ed2b): edit the chapter, not this file. */
+#line 754 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 437 "chapters/03-mmu-notifiers.nw"

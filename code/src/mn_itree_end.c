@@ -1,5 +1,5 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum d18cb28092f8): edit the chapter, not this file. */
-#line 1429 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 7a9b3701ad5a): edit the chapter, not this file. */
+#line 1430 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
 #line 552 "chapters/04-interval-notifiers.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum af7e5cc05b58): edit the chapter, not this file. */
-#line 887 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 77e5bb71dcaa): edit the chapter, not this file. */
+#line 894 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,7 +101,7 @@ void *sim_page_address(struct page *page)
         return NULL;
     return sec->data + (page->pfn - sec->start_pfn) * PAGE_SIZE;
 }
-#line 349 "chapters/01-physical-memory.nw"
+#line 356 "chapters/01-physical-memory.nw"
 static atomic_ulong sim_ram_pages = SIM_RAM_DEFAULT_PAGES;
 static struct sim_mem_section *sim_ram;
 static pthread_once_t sim_boot_once = PTHREAD_ONCE_INIT;
@@ -122,7 +122,7 @@ static void sim_boot_once_only(void)
 {
     pthread_once(&sim_boot_once, sim_boot);
 }
-#line 376 "chapters/01-physical-memory.nw"
+#line 383 "chapters/01-physical-memory.nw"
 int sim_ram_configure(unsigned long nr_pages)
 {
     if (nr_pages == 0 || nr_pages > SIM_RAM_MAX_PAGES)
@@ -139,16 +139,16 @@ unsigned long sim_nr_ram_pages(void)
     sim_boot_once_only();
     return sim_ram->nr_pages;
 }
-#line 406 "chapters/01-physical-memory.nw"
+#line 413 "chapters/01-physical-memory.nw"
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct page *free_list;           /* frames freed at least once */
 static unsigned long never_used_next;    /* index of the next fresh frame */
 static unsigned long nr_free_listed;     /* length of free_list */
 static unsigned long nr_free_untrimmed;  /* the first ones still hold host memory */
-#line 581 "chapters/01-physical-memory.nw"
+#line 588 "chapters/01-physical-memory.nw"
 static unsigned long nr_host_pages_returned;
 static void sim_trim_free_frames(void);
-#line 414 "chapters/01-physical-memory.nw"
+#line 421 "chapters/01-physical-memory.nw"
 static struct page *sim_take_free_frame(void)
 {
     struct page *page = NULL;
@@ -170,7 +170,7 @@ static struct page *sim_take_free_frame(void)
     pthread_mutex_unlock(&zone_lock);
     return page;
 }
-#line 443 "chapters/01-physical-memory.nw"
+#line 450 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void)
 {
     struct page *page;
@@ -198,7 +198,7 @@ struct page *sim_alloc_page_for_copy(void)
     atomic_store(&page->_refcount, 1);
     return page;
 }
-#line 464 "chapters/01-physical-memory.nw"
+#line 471 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
 #line 252 "chapters/07-device-private.nw"
@@ -206,7 +206,7 @@ void sim_free_frame(struct page *page)
         sim_device_page_free(page);
         return;
     }
-#line 467 "chapters/01-physical-memory.nw"
+#line 474 "chapters/01-physical-memory.nw"
     SIM_WARN(PageLocked(page), "freeing locked pfn %#lx", page->pfn);
     pthread_mutex_lock(&zone_lock);
     atomic_store(&page->flags, 1UL << PG_buddy);
@@ -217,7 +217,7 @@ void sim_free_frame(struct page *page)
         sim_trim_free_frames();
     pthread_mutex_unlock(&zone_lock);
 }
-#line 535 "chapters/01-physical-memory.nw"
+#line 542 "chapters/01-physical-memory.nw"
 static int sim_pfn_order(const void *a, const void *b)
 {
     unsigned long x = (*(struct page *const *)a)->pfn;
@@ -257,7 +257,7 @@ unsigned long sim_nr_host_pages_returned(void)
     pthread_mutex_unlock(&zone_lock);
     return n;
 }
-#line 486 "chapters/01-physical-memory.nw"
+#line 493 "chapters/01-physical-memory.nw"
 static atomic_ulong nr_reserved;
 
 void sim_page_reserve(struct page *page)
@@ -265,7 +265,7 @@ void sim_page_reserve(struct page *page)
     if (!(atomic_fetch_or(&page->flags, 1UL << PG_reserved) & (1UL << PG_reserved)))
         atomic_fetch_add(&nr_reserved, 1);
 }
-#line 499 "chapters/01-physical-memory.nw"
+#line 506 "chapters/01-physical-memory.nw"
 unsigned long sim_nr_free_pages(void)
 {
     unsigned long n;
@@ -281,7 +281,7 @@ unsigned long sim_nr_pages_in_use(void)
 {
     return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
 }
-#line 799 "chapters/01-physical-memory.nw"
+#line 806 "chapters/01-physical-memory.nw"
 int sim_invariant_failed(const char *fmt, ...)
 {
     va_list ap;
@@ -293,7 +293,7 @@ int sim_invariant_failed(const char *fmt, ...)
     fputc('\n', stderr);
     return 1;
 }
-#line 765 "chapters/01-physical-memory.nw"
+#line 772 "chapters/01-physical-memory.nw"
 static int sim_check_physical_memory(void)
 {
     unsigned long n = sim_ram->nr_pages, listed = 0;
@@ -323,20 +323,20 @@ static int sim_check_physical_memory(void)
     free(on_list);
     return bad;
 }
-#line 815 "chapters/01-physical-memory.nw"
+#line 822 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void)
 {
     int bad = 0;
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 2103 "chapters/02-address-spaces.nw"
+#line 2120 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
-#line 1467 "chapters/04-interval-notifiers.nw"
+#line 1468 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
-#line 850 "chapters/07-device-private.nw"
+#line 854 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
-#line 822 "chapters/01-physical-memory.nw"
+#line 829 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());
     return bad;

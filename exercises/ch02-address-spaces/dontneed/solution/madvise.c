@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 607f4dc9b642): edit the chapter, not this file. */
-#line 2297 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum bb8365ad9466): edit the chapter, not this file. */
+#line 2314 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1666 "chapters/02-address-spaces.nw"
+#line 1675 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

@@ -1,9 +1,9 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 4760362ef491): edit the chapter, not this file. */
-#line 2282 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7a4e4e31eafb): edit the chapter, not this file. */
+#line 2299 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 190 "chapters/02-address-spaces.nw"
+#line 199 "chapters/02-address-spaces.nw"
 pte_t *sim_pte_offset(struct mm_struct *mm, unsigned long addr, bool alloc)
 {
     struct sim_pgtable *table = mm->pgd;

@@ -1,15 +1,15 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 15243eea5990): edit the chapter, not this file. */
-#line 628 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 3efd7c1666cf): edit the chapter, not this file. */
+#line 632 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 132 "chapters/05-hmm-range-fault.nw"
+#line 136 "chapters/05-hmm-range-fault.nw"
 unsigned long pte_to_hmm_pfn_flags(pte_t pte)
 {
     if (!sim_pte_accessible(pte))
         return 0;
     return pte_write(pte) ? (HMM_PFN_VALID | HMM_PFN_WRITE) : HMM_PFN_VALID;
 }
-#line 243 "chapters/05-hmm-range-fault.nw"
+#line 247 "chapters/05-hmm-range-fault.nw"
 int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
                        unsigned long *hmm_pfn)
 {

@@ -1,8 +1,8 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 62ce1a3fe000): edit the chapter, not this file. */
-#line 621 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 06a73467df03): edit the chapter, not this file. */
+#line 625 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 74 "chapters/05-hmm-range-fault.nw"
+#line 78 "chapters/05-hmm-range-fault.nw"
 unsigned int hmm_pte_need_fault(const struct hmm_range *range,
                                 unsigned long pfn_req_flags, unsigned long cpu_flags)
 {
@@ -16,7 +16,7 @@ unsigned int hmm_pte_need_fault(const struct hmm_range *range,
         return HMM_NEED_FAULT;
     return 0;
 }
-#line 95 "chapters/05-hmm-range-fault.nw"
+#line 99 "chapters/05-hmm-range-fault.nw"
 unsigned int hmm_range_need_fault(const struct hmm_range *range,
                                   const unsigned long *hmm_pfns, unsigned long npages,
                                   unsigned long cpu_flags)

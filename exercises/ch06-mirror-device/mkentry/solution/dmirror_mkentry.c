@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 55595132bd76): edit the chapter, not this file. */
-#line 837 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 8484d93e43c0): edit the chapter, not this file. */
+#line 845 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 569 "chapters/06-mirror-device.nw"
+#line 577 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
