@@ -478,15 +478,40 @@ build/figures/bench-ratios.svg: $(wildcard $(MEASURED)/*.dat) tools/bench_plot.g
 	@gnuplot -e "hmm='$(MEASURED)/bench_hmm.dat'; mig='$(MEASURED)/bench_migrate.dat'; \
 	    out='$@'" tools/bench_plot.gp
 
+# ---------------------------------------------------------------------------
+# Programs the chapters show running: each `examples/chNN_NAME.c` root is built
+# against chapter NN's prefix alone, run, and its output included in the chapter
+# (build/book-inc/chNN_NAME.md), so the book prints what the code really does.
+EXAMPLES := $(notdir $(basename $(wildcard code/examples/ch[0-9][0-9]_*.c)))
+example_ch = $(firstword $(subst _, ,$(1)))
+
+define example_rules
+build/$(call example_ch,$(1))/examples/$(1): build/$(call example_ch,$(1))/code/examples/$(1).c \
+        build/$(call example_ch,$(1))/libhmmwb.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread -Ibuild/$(call example_ch,$(1))/code/include $$< \
+	    build/$(call example_ch,$(1))/libhmmwb.a -o $$@
+
+build/book-inc/$(1).md: build/$(call example_ch,$(1))/examples/$(1) tools/run_example.sh
+	@mkdir -p $$(@D)
+	@tools/run_example.sh $$< >$$@.tmp && mv $$@.tmp $$@
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call example_rules,$(e))))
+
+## examples: build and run the programs the chapters show, keeping their output for the book
+examples: build/code.stamp
+	@$(SUBMAKE) -j$(JOBS) $(foreach e,$(EXAMPLES),build/book-inc/$(e).md)
+	@echo "examples: $(words $(EXAMPLES)) programs run; output in build/book-inc/"
+
 BOOK_CHAPTERS := $(CHAPTERS) $(sort $(wildcard chapters/[A-Z]-*.nw))
-BOOK_INCLUDES := build/book-inc/measurements.md
+BOOK_INCLUDES := build/book-inc/measurements.md $(foreach e,$(EXAMPLES),build/book-inc/$(e).md)
 
 # ---------------------------------------------------------------------------
 ## clean: remove build/
 clean:
 	rm -rf build
 
-.PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins \
+.PHONY: all help tools tangle check-sync lib libs libs-quiet prefix-libs prefix-bins examples \
         prefix-libs-built prefix-bins-built \
         check check-asan check-tsan check-valgrind coverage clean grade grade-solutions \
         check-starters check-exercises check-grader handout check-handout figures check-model check-tools bench bench-record grade-all \

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 NOWEB_LIB = os.environ.get("NOWEB_LIB", "/usr/lib/noweb")
-ROOT_RE = re.compile(r"^(include|src)/[A-Za-z0-9_./-]+$")
+ROOT_RE = re.compile(r"^(include|src|examples)/[A-Za-z0-9_./-]+$")
 HEADER_RE = re.compile(r"^/\* Generated from (\S+) by make tangle \(sum ([0-9a-f]{12})\): "
                        r"edit the chapter, not this file\. \*/\n")
 

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8c2de1b82d63): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum acc4a1e66c29): edit the chapter, not this file. */
 #line 948 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 957 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2209 "chapters/02-address-spaces.nw"
+#line 2283 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 77e5bb71dcaa): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 498589b25c5c): edit the chapter, not this file. */
 #line 894 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -330,7 +330,7 @@ int sim_check_invariants(void)
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 2120 "chapters/02-address-spaces.nw"
+#line 2194 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1468 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();

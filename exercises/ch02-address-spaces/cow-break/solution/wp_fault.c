@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum e8b71f98ccb8): edit the chapter, not this file. */
-#line 2306 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum be818ef7be9e): edit the chapter, not this file. */
+#line 2380 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 
