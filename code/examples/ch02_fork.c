@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 1ecbf54dc3e6): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum bfda6beb417d): edit the chapter, not this file. */
 #line 1866 "chapters/02-address-spaces.nw"
 /* One private page through a read, a write, fork and copy-on-write. */
 #include <stdio.h>
@@ -16,7 +16,8 @@ static void show(const char *when, struct mm_struct *mm, unsigned long addr)
     if (is_zero_pfn(pte_pfn(pte)))
         printf("  the zero page\n");
     else
-        printf("  refcount %d  mapcount %d\n", page_ref_count(page), page_mapcount(page));
+        printf("  refcount %d  mapcount %d\n", page_ref_count(page),
+               page_mapcount(page));
 }
 
 #line 1873 "chapters/02-address-spaces.nw"

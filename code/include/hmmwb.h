@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum acc4a1e66c29): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 7c955d9bffe7): edit the chapter, not this file. */
 #line 948 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,12 +6,12 @@
 #line 957 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2283 "chapters/02-address-spaces.nw"
+#line 2284 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1402 "chapters/04-interval-notifiers.nw"
+#line 1471 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
 #line 604 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum d9e5e0e3bfe0): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d3b083492b1a): edit the chapter, not this file. */
 #line 873 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -102,9 +102,9 @@ int sim_check_frame(struct page *page, bool listed);
 void sim_device_page_free(struct page *page);
 #line 738 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2198 "chapters/02-address-spaces.nw"
+#line 2199 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1472 "chapters/04-interval-notifiers.nw"
+#line 1541 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 #line 858 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);

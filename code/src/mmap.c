@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum f6cdb8624c0c): edit the chapter, not this file. */
-#line 2337 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 43c65286f52c): edit the chapter, not this file. */
+#line 2338 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -66,7 +66,7 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2342 "chapters/02-address-spaces.nw"
+#line 2343 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
 #line 1429 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)

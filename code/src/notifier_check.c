@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum ac5170d8a6db): edit the chapter, not this file. */
-#line 1476 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 52d205eb280c): edit the chapter, not this file. */
+#line 1545 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 1443 "chapters/04-interval-notifiers.nw"
+#line 1512 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void)
 {
     int bad = 0;

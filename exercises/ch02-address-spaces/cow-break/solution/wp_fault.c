@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum be818ef7be9e): edit the chapter, not this file. */
-#line 2380 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 8308401e1d58): edit the chapter, not this file. */
+#line 2381 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 

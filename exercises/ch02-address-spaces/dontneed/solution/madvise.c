@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 293aa0e102a9): edit the chapter, not this file. */
-#line 2388 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7f2f6c7a9bf3): edit the chapter, not this file. */
+#line 2389 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
 #line 1675 "chapters/02-address-spaces.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum e8be6daf6bd0): edit the chapter, not this file. */
-#line 2373 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum d3e1c474dc8a): edit the chapter, not this file. */
+#line 2374 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
