@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 98c2bcbef7aa): edit the chapter, not this file. */
-#line 762 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum b865b9f115dd): edit the chapter, not this file. */
+#line 866 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
@@ -111,7 +111,7 @@ struct dmirror {
 #line 212 "chapters/06-mirror-device.nw"
 };
 
-#line 773 "chapters/06-mirror-device.nw"
+#line 877 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 7c955d9bffe7): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum f14f85418d2a): edit the chapter, not this file. */
 #line 948 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -11,11 +11,11 @@
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1471 "chapters/04-interval-notifiers.nw"
+#line 1479 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
 #line 604 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 789 "chapters/06-mirror-device.nw"
+#line 893 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 #line 894 "chapters/07-device-private.nw"
 #include "memremap.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 3c4e9cd65d1f): edit the chapter, not this file. */
-#line 813 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 63bb345bb3b1): edit the chapter, not this file. */
+#line 917 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 54600cde6929): edit the chapter, not this file. */
-#line 838 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 3e2a38e5d13a): edit the chapter, not this file. */
+#line 942 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 

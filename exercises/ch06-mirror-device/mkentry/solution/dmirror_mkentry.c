@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 8484d93e43c0): edit the chapter, not this file. */
-#line 845 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 9e97b7953e69): edit the chapter, not this file. */
+#line 949 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
 #line 577 "chapters/06-mirror-device.nw"
