@@ -765,11 +765,35 @@ def fence_for(text, ch="`"):
     return ch * max(3, (max(runs) if runs else 0) + 1)
 
 
+def landing_files(book, name, seen=None):
+    """The files of code/ that a chunk's text ends up in: the file chunks reached by
+    following "used in" upwards."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return []
+    seen.add(name)
+    first = book.first_part.get(name)
+    if first is None:
+        return []
+    if first.notused:
+        return ["code/" + name] if is_file_name(name) else []
+    files = []
+    for lab in first.usedin:
+        user = book.by_label.get(lab)
+        for f in landing_files(book, user.name, seen) if user is not None else []:
+            if f not in files:
+                files.append(f)
+    return files
+
+
 def chunk_meta(book, chunk, fmt):
     """Metadata items of a chunk: list of (label, markup) pairs."""
     first = book.first_part.get(chunk.name, chunk)
     page = chunk.chapter.page
     items = []
+
+    def code(path):
+        return '<code>%s</code>' % esc(path) if fmt == "html" else md_code(path)
 
     def link(c):
         if fmt == "html":
@@ -789,6 +813,9 @@ def chunk_meta(book, chunk, fmt):
         else:
             items.append(("Root chunk", "not used in any other chunk"))
     elif users:
+        files = landing_files(book, chunk.name)
+        if files:
+            items.append(("In", ", ".join(code(f) for f in files)))
         items.append(("Used in", ", ".join(link(c) for c in users)))
     if chunk.defines:
         if fmt == "html":
