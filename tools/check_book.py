@@ -13,7 +13,9 @@ For every page it reports, naming the file and the link:
   * noweb syntax showing in the text: a chunk reference `<<Name>>` (`<<`
     directly followed by a letter, with `>>` later on the same line; C's
     `1UL << 63` is fine), `[[` or `]]` in prose (in code only a `[[...]]`
-    pair on one line), or a line that is `@`, or starts with `@ ` or `@<<`.
+    pair on one line), or a line that is `@`, or starts with `@ ` or `@<<`;
+  * a line of code (in a <pre>) longer than MAX_CODE_COLUMNS characters, the
+    widest the PDF prints without wrapping it.
 
 Prints `check-book: N pages, M links, P problems`; exits 1 if P > 0.
 """
@@ -145,6 +147,25 @@ def leaks(page):
     return problems
 
 
+MAX_CODE_COLUMNS = 95
+PRE_RE = re.compile(r"<pre\b[^>]*>(.*?)</pre>", re.S)
+TAG_RE = re.compile(r"<[^>]+>")
+
+
+def long_code_lines(path):
+    """(line of the page, width) of each code line wider than the PDF's code column."""
+    import html as html_mod
+    text = open(path, encoding="utf-8").read()
+    found = []
+    for m in PRE_RE.finditer(text):
+        first = text.count("\n", 0, m.start(1)) + 1
+        for k, line in enumerate(m.group(1).split("\n")):
+            width = len(html_mod.unescape(TAG_RE.sub("", line)).expandtabs(8))
+            if width > MAX_CODE_COLUMNS:
+                found.append((first + k, width))
+    return found
+
+
 def snippet(s, n=60):
     s = s.strip()
     return s if len(s) <= n else s[:n] + "..."
@@ -206,6 +227,9 @@ def check(root):
                                     % (frag, os.path.relpath(target, root)))
         for p in leaks(page):
             problems.append("%s: %s" % (rel, p))
+        for line, width in long_code_lines(path):
+            problems.append("%s:%d: a code line of %d columns (the PDF prints %d)"
+                            % (rel, line, width, MAX_CODE_COLUMNS))
     for p in problems:
         print("check-book: " + p)
     print("check-book: %d pages, %d links, %d problems"
@@ -221,7 +245,8 @@ def self_test():
 <pre><code>x = 1UL &lt;&lt; 63;
 y = a &lt;&lt; b &gt;&gt; c;
 z = s-&gt;items[idx[i]];
-<span>@</span>media is fine inside a line</code></pre>
+<span>@</span>media is fine inside a line
+/* exactly the widest line the PDF prints: ninety-five columns, tags not counted. */ x = 1234;;</code></pre>
 <p>A shift <code>1 &lt;&lt; PAGE_SHIFT</code> is fine.</p>
 <p>Email me @ home is fine.</p>
 <img src="fig.svg" alt="f">
@@ -234,6 +259,8 @@ z = s-&gt;items[idx[i]];
 <p>Leaked &lt;&lt;Walk the page table&gt;&gt; here.</p>
 <p>Leaked [[addr]] quote.</p>
 <pre><code>  &lt;&lt;Push v onto s&gt;&gt;
+</code></pre>
+<pre><code><span>static</span> int f(void) { return 0; } /* a comment that runs on past the column the PDF has, so far */
 </code></pre>
 <p>
 @ a stray chunk end
@@ -261,6 +288,7 @@ z = s-&gt;items[idx[i]];
         ("bad.html", "[[addr]]", "[[ ]]"),
         ("bad.html", "@ a stray", "@ line"),
         ("bad.html", "'x'", "duplicate id"),
+        ("bad.html", "of 96 columns", "code line"),
     ]
     failures = []
     for page, needle, what in expected:
