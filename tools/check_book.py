@@ -288,7 +288,7 @@ z = s-&gt;items[idx[i]];
         ("bad.html", "[[addr]]", "[[ ]]"),
         ("bad.html", "@ a stray", "@ line"),
         ("bad.html", "'x'", "duplicate id"),
-        ("bad.html", "of 96 columns", "code line"),
+        ("bad.html", "of 97 columns", "code line"),
     ]
     failures = []
     for page, needle, what in expected:
