@@ -1,11 +1,11 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum bd7a2053bfb9): edit the chapter, not this file. */
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum b95158ca9afe): edit the chapter, not this file. */
 #line 1183 "chapters/04-interval-notifiers.nw"
 /* The sequence numbers of an interval notifier through two invalidations. */
 #include <stdio.h>
 #include <sys/mman.h>
 #include "hmmwb.h"
 
-#line 1229 "chapters/04-interval-notifiers.nw"
+#line 1230 "chapters/04-interval-notifiers.nw"
 static bool say_invalidate(struct mmu_interval_notifier *sub,
                            const struct mmu_notifier_range *range, unsigned long cur_seq)
 {
@@ -33,7 +33,8 @@ int main(void)
     if (!mm || addr < 0 ||
         mmu_interval_notifier_insert(&mn, mm, addr + PAGE_SIZE, 2 * PAGE_SIZE, &ops))
         return 1;
-    printf("mapped [%#lx, %#lx); notifier on pages 1 and 2\n", addr, addr + 4 * PAGE_SIZE);
+    printf("mapped [%#lx, %#lx); notifier on pages 1 and 2\n", addr,
+           addr + 4 * PAGE_SIZE);
     seq = mmu_interval_read_begin(&mn);
     printf("read_begin = %lu\n", seq);
     printf("zap page 0\n");

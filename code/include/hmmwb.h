@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum f14f85418d2a): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d561f740bf2f): edit the chapter, not this file. */
 #line 948 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -11,7 +11,7 @@
 #include "mm.h"
 #line 378 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1479 "chapters/04-interval-notifiers.nw"
+#line 1480 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
 #line 604 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"

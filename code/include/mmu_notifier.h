@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 61c2f191e1d0): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5f4c03daa376): edit the chapter, not this file. */
 #line 769 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
@@ -137,7 +137,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1459 "chapters/04-interval-notifiers.nw"
+#line 1460 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);

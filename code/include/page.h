@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum c1ae227b9acf): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum eaf7bded8353): edit the chapter, not this file. */
 #line 873 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -104,7 +104,7 @@ void sim_device_page_free(struct page *page);
 int sim_check_invariants(void);
 #line 2199 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1549 "chapters/04-interval-notifiers.nw"
+#line 1550 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 #line 858 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);

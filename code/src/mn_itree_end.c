@@ -1,5 +1,5 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum efcbbaa64c76): edit the chapter, not this file. */
-#line 1507 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 8dc75c0e853a): edit the chapter, not this file. */
+#line 1508 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
 #line 552 "chapters/04-interval-notifiers.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum b7a6a278a745): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 5118635c7ceb): edit the chapter, not this file. */
 #line 894 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -332,7 +332,7 @@ int sim_check_invariants(void)
     bad += sim_check_physical_memory();
 #line 2195 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
-#line 1545 "chapters/04-interval-notifiers.nw"
+#line 1546 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
 #line 854 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();

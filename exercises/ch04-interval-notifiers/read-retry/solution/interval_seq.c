@@ -1,5 +1,5 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 399dc28f085b): edit the chapter, not this file. */
-#line 1501 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 823e435487e5): edit the chapter, not this file. */
+#line 1502 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
 #line 471 "chapters/04-interval-notifiers.nw"
