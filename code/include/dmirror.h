@@ -1,14 +1,14 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum b865b9f115dd): edit the chapter, not this file. */
-#line 866 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 842d1bb3b3b0): edit the chapter, not this file. */
+#line 876 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
-#line 900 "chapters/07-device-private.nw"
+#line 908 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1432 "chapters/08-migration.nw"
+#line 1440 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 725 "chapters/09-device-exclusive.nw"
+#line 729 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
 #line 28 "chapters/06-mirror-device.nw"
@@ -49,15 +49,15 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
-#line 904 "chapters/07-device-private.nw"
+#line 914 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1436 "chapters/08-migration.nw"
+#line 1446 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
 void dmirror_device_evict(struct dmirror_device *mdevice);
-#line 729 "chapters/09-device-exclusive.nw"
+#line 735 "chapters/09-device-exclusive.nw"
 int dmirror_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_check_exclusive(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_atomic_add(struct dmirror *dmirror, unsigned long addr, uint64_t value,
@@ -91,7 +91,7 @@ struct dmirror_device {
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
-#line 1370 "chapters/08-migration.nw"
+#line 1374 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
 #line 674 "chapters/09-device-exclusive.nw"
     bool history_exclusive_before_owner; /* convert with an owner-less CLEAR */
@@ -106,12 +106,12 @@ struct dmirror {
     struct mmu_interval_notifier notifier;   /* the whole address space */
     pthread_mutex_t mutex;                   /* protects pt; taken by invalidate */
     struct dmirror_pt pt;                    /* the device page table */
-#line 698 "chapters/07-device-private.nw"
+#line 700 "chapters/07-device-private.nw"
     struct dmirror *next;                    /* on its device's list of mirrors */
 #line 212 "chapters/06-mirror-device.nw"
 };
 
-#line 877 "chapters/06-mirror-device.nw"
+#line 887 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

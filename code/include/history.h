@@ -1,12 +1,12 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 64c743250b16): edit the chapter, not this file. */
-#line 673 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 20765c4ad654): edit the chapter, not this file. */
+#line 693 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
 
 /* Designs the kernel tried and left behind, kept to be tested against. */
 #include "hmmwb.h"
 
-#line 597 "chapters/03-mmu-notifiers.nw"
+#line 617 "chapters/03-mmu-notifiers.nw"
 #define TOY_PAGES 4
 
 struct toy_mirror {
@@ -16,10 +16,10 @@ struct toy_mirror {
     int dropped, downgraded;             /* what invalidations did */
     bool knows_events;                   /* the new interface, or the old one */
 };
-#line 680 "chapters/03-mmu-notifiers.nw"
+#line 700 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
-#line 1279 "chapters/04-interval-notifiers.nw"
+#line 1302 "chapters/04-interval-notifiers.nw"
 struct hmm_valid_range {                 /* the part of 2019's struct hmm_range we need */
     unsigned long start, end;
     bool valid;
@@ -35,7 +35,7 @@ struct hmm_valid_mirror {                /* 2019's struct hmm with one hmm_mirro
     void (*sync)(void *driver, const struct mmu_notifier_range *range);
     void *driver;
 };
-#line 1403 "chapters/04-interval-notifiers.nw"
+#line 1426 "chapters/04-interval-notifiers.nw"
 int hmm_valid_mirror_register(struct hmm_valid_mirror *m, struct mm_struct *mm,
                               void (*sync)(void *, const struct mmu_notifier_range *),
                               void *driver);
@@ -44,14 +44,14 @@ void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range
                               unsigned long start, unsigned long end);
 void hmm_valid_range_wait(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
-#line 955 "chapters/07-device-private.nw"
+#line 973 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn);
-#line 737 "chapters/09-device-exclusive.nw"
+#line 745 "chapters/09-device-exclusive.nw"
 struct page *make_device_exclusive_before_owner(struct mm_struct *mm,
                                                 unsigned long addr);
 bool check_device_exclusive_range(struct mm_struct *mm, unsigned long start,
                                   unsigned long end);
 
-#line 684 "chapters/03-mmu-notifiers.nw"
+#line 704 "chapters/03-mmu-notifiers.nw"
 #endif

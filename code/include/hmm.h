@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum f2d9e706651d): edit the chapter, not this file. */
-#line 573 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 4546072f6f5f): edit the chapter, not this file. */
+#line 575 "chapters/05-hmm-range-fault.nw"
 #ifndef HMMWB_HMM_H
 #define HMMWB_HMM_H
 
@@ -26,10 +26,10 @@ struct hmm_range {
     void *dev_private_owner;                 /* chapter 7: whose private pages to report */
 };
 
-#line 581 "chapters/05-hmm-range-fault.nw"
+#line 583 "chapters/05-hmm-range-fault.nw"
 int hmm_range_fault(struct hmm_range *range);
 int hmm_range_check(const struct hmm_range *range);
-#line 493 "chapters/05-hmm-range-fault.nw"
+#line 495 "chapters/05-hmm-range-fault.nw"
 static inline struct page *hmm_pfn_to_page(unsigned long hmm_pfn)
 {
     return pfn_to_page(hmm_pfn & ~HMM_PFN_FLAGS);
@@ -40,7 +40,7 @@ static inline unsigned int hmm_pfn_to_map_order(unsigned long hmm_pfn)
     return (hmm_pfn >> HMM_PFN_ORDER_SHIFT) & 0x1F;
 }
 
-#line 585 "chapters/05-hmm-range-fault.nw"
+#line 587 "chapters/05-hmm-range-fault.nw"
 enum { HMM_NEED_FAULT = 1, HMM_NEED_WRITE_FAULT = 2 };
 unsigned int hmm_pte_need_fault(const struct hmm_range *range, unsigned long pfn_req_flags,
                                 unsigned long cpu_flags);

@@ -1,28 +1,28 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum d561f740bf2f): edit the chapter, not this file. */
-#line 948 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 0d2fb5c93d44): edit the chapter, not this file. */
+#line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
 
-#line 957 "chapters/01-physical-memory.nw"
+#line 977 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2284 "chapters/02-address-spaces.nw"
+#line 2336 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
-#line 378 "chapters/04-interval-notifiers.nw"
+#line 380 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1480 "chapters/04-interval-notifiers.nw"
+#line 1507 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
-#line 604 "chapters/05-hmm-range-fault.nw"
+#line 608 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 893 "chapters/06-mirror-device.nw"
+#line 905 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
-#line 894 "chapters/07-device-private.nw"
+#line 902 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1428 "chapters/08-migration.nw"
+#line 1434 "chapters/08-migration.nw"
 #include "migrate.h"
-#line 721 "chapters/09-device-exclusive.nw"
+#line 723 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
-#line 953 "chapters/01-physical-memory.nw"
+#line 971 "chapters/01-physical-memory.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 29428f48f173): edit the chapter, not this file. */
-#line 108 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 0c471d60be46): edit the chapter, not this file. */
+#line 111 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_KERNEL_H
 #define HMMWB_KERNEL_H
 
@@ -44,5 +44,5 @@ unsigned long sim_warn_count(void);
         __warned;                                               \
     })
 
-#line 120 "chapters/01-physical-memory.nw"
+#line 123 "chapters/01-physical-memory.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum f7676a7306cf): edit the chapter, not this file. */
-#line 2256 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 34812e714789): edit the chapter, not this file. */
+#line 2306 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -87,7 +87,7 @@ enum sim_swp_type {
 
 #define SIM_SWP_TYPE_SHIFT 1
 #define SIM_SWP_TYPE_MASK (0x1fUL << SIM_SWP_TYPE_SHIFT)
-#line 135 "chapters/02-address-spaces.nw"
+#line 140 "chapters/02-address-spaces.nw"
 typedef struct {
     unsigned long val;
 } swp_entry_t;
@@ -122,7 +122,7 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 {
     return entry.val;
 }
-#line 316 "chapters/02-address-spaces.nw"
+#line 321 "chapters/02-address-spaces.nw"
 #define VM_READ 0x00000001UL
 #define VM_WRITE 0x00000002UL
 #define VM_EXEC 0x00000004UL
@@ -131,16 +131,16 @@ static inline pte_t swp_entry_to_pte(swp_entry_t entry)
 #define VM_PFNMAP 0x00000400UL
 #define VM_MIXEDMAP 0x10000000UL
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
-#line 335 "chapters/02-address-spaces.nw"
+#line 340 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1330 "chapters/02-address-spaces.nw"
+#line 1362 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
-#line 180 "chapters/02-address-spaces.nw"
+#line 185 "chapters/02-address-spaces.nw"
 struct sim_pgtable {
     unsigned long entry[PTRS_PER_PTE];
 };
@@ -149,7 +149,7 @@ static inline unsigned sim_pt_index(unsigned long addr, int level)
 {
     return (addr >> (PAGE_SHIFT + 9 * level)) & (PTRS_PER_PTE - 1);
 }
-#line 359 "chapters/02-address-spaces.nw"
+#line 366 "chapters/02-address-spaces.nw"
 struct sim_shmem {
     atomic_int refs;                 /* VMAs using this object */
     pthread_mutex_t lock;            /* protects pages[] */
@@ -157,7 +157,7 @@ struct sim_shmem {
     struct page **pages;             /* NULL until first touched */
     unsigned long census;            /* the checker's last census that counted it */
 };
-#line 342 "chapters/02-address-spaces.nw"
+#line 349 "chapters/02-address-spaces.nw"
 struct vm_area_struct {
     unsigned long vm_start;          /* first address */
     unsigned long vm_end;            /* first address past the end */
@@ -167,7 +167,7 @@ struct vm_area_struct {
     struct sim_shmem *vm_shmem;      /* backing of MAP_SHARED memory, else NULL */
     struct vm_area_struct *vm_prev, *vm_next;   /* sorted by address */
 };
-#line 433 "chapters/02-address-spaces.nw"
+#line 440 "chapters/02-address-spaces.nw"
 struct mm_struct {
     pthread_rwlock_t mmap_lock;          /* protects the VMA list */
     pthread_mutex_t page_table_lock;     /* protects every table and PTE */
@@ -177,11 +177,11 @@ struct mm_struct {
     struct vm_area_struct *mmap;         /* first VMA, sorted by address */
     int map_count;                       /* number of VMAs */
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
-#line 103 "chapters/03-mmu-notifiers.nw"
+#line 105 "chapters/03-mmu-notifiers.nw"
     struct mmu_notifier_subscriptions *notifier_subscriptions;
-#line 443 "chapters/02-address-spaces.nw"
+#line 450 "chapters/02-address-spaces.nw"
 };
-#line 868 "chapters/02-address-spaces.nw"
+#line 894 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -200,7 +200,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2205 "chapters/02-address-spaces.nw"
+#line 2251 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -231,7 +231,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr);
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct page *sim_zero_page(void);
 bool is_zero_pfn(unsigned long pfn);
-#line 107 "chapters/03-mmu-notifiers.nw"
+#line 111 "chapters/03-mmu-notifiers.nw"
 static inline struct mmu_notifier_subscriptions *
 sim_mm_subscriptions(struct mm_struct *mm)
 {
@@ -242,7 +242,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2238 "chapters/02-address-spaces.nw"
+#line 2286 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 int sim_mm_list_snapshot(struct mm_struct ***out);
@@ -260,7 +260,7 @@ vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep);
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf);
 #line 151 "chapters/08-migration.nw"
 void sim_wait_on_page_unlock(struct page *page, pthread_mutex_t *held);
-#line 240 "chapters/02-address-spaces.nw"
+#line 245 "chapters/02-address-spaces.nw"
 static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
 {
     if (pte)
@@ -268,5 +268,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2280 "chapters/02-address-spaces.nw"
+#line 2330 "chapters/02-address-spaces.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5f4c03daa376): edit the chapter, not this file. */
-#line 769 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 0906491c87c0): edit the chapter, not this file. */
+#line 785 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
 
@@ -7,7 +7,7 @@
 
 struct mm_struct;
 
-#line 680 "chapters/02-address-spaces.nw"
+#line 691 "chapters/02-address-spaces.nw"
 enum mmu_notifier_event {
     MMU_NOTIFY_UNMAP = 0,            /* munmap, or mremap moving the range */
     MMU_NOTIFY_CLEAR,                /* entries cleared: zap, COW, ... */
@@ -30,7 +30,7 @@ struct mmu_notifier_range {
     void *owner;                     /* meaningful for MIGRATE and EXCLUSIVE */
 };
 
-#line 778 "chapters/02-address-spaces.nw"
+#line 794 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end);
@@ -42,9 +42,9 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 728 "chapters/03-mmu-notifiers.nw"
+#line 752 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
-#line 430 "chapters/04-interval-notifiers.nw"
+#line 434 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
 
 #line 39 "chapters/03-mmu-notifiers.nw"
@@ -73,7 +73,7 @@ struct mmu_notifier_subscriptions {
                                         write: changing the list */
     pthread_mutex_t users_lock;      /* protects every subscriber's users */
     struct mmu_notifier *list;       /* the subscribers */
-#line 418 "chapters/04-interval-notifiers.nw"
+#line 420 "chapters/04-interval-notifiers.nw"
     pthread_mutex_t lock;            /* the kernel's spinlock: protects the fields below */
     bool has_itree;                  /* interval notifiers may be present */
     unsigned long invalidate_seq;    /* odd while an invalidation hits the tree */
@@ -85,7 +85,7 @@ struct mmu_notifier_subscriptions {
     unsigned long linked_cap, linked_n;      /* slots (a power of two, or 0), in use */
 #line 91 "chapters/03-mmu-notifiers.nw"
 };
-#line 167 "chapters/03-mmu-notifiers.nw"
+#line 173 "chapters/03-mmu-notifiers.nw"
 static inline void sim_hlist_add_head(struct mmu_notifier *sub, struct mmu_notifier **head)
 {
     sub->next = *head;
@@ -106,7 +106,7 @@ static inline void sim_hlist_del_init(struct mmu_notifier *sub)
     sub->pprev = NULL;
 }
 
-#line 708 "chapters/03-mmu-notifiers.nw"
+#line 732 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);
@@ -121,7 +121,7 @@ int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range);
 void __mmu_notifier_release(struct mm_struct *mm);
 void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm);
-#line 388 "chapters/04-interval-notifiers.nw"
+#line 390 "chapters/04-interval-notifiers.nw"
 struct mmu_interval_notifier;
 
 struct mmu_interval_notifier_ops {
@@ -137,7 +137,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1460 "chapters/04-interval-notifiers.nw"
+#line 1485 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);
@@ -156,5 +156,5 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs);
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm);
 
-#line 791 "chapters/02-address-spaces.nw"
+#line 807 "chapters/02-address-spaces.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum eaf7bded8353): edit the chapter, not this file. */
-#line 873 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 72f92d464738): edit the chapter, not this file. */
+#line 887 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
 
@@ -12,20 +12,20 @@
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 #define PAGE_ALIGN(addr) (((addr) + PAGE_SIZE - 1) & PAGE_MASK)
 #define PAGE_ALIGNED(addr) (((addr) & (PAGE_SIZE - 1)) == 0)
-#line 194 "chapters/01-physical-memory.nw"
+#line 197 "chapters/01-physical-memory.nw"
 struct dev_pagemap;
 
 struct page {
-#line 130 "chapters/01-physical-memory.nw"
+#line 133 "chapters/01-physical-memory.nw"
     atomic_ulong flags;          /* PG_* bits, changed atomically */
     atomic_int _refcount;        /* references; 0 means the frame is free */
     atomic_int _mapcount;        /* page-table entries that map this frame */
     unsigned long pfn;           /* this frame's number, fixed at boot */
     struct page *free_next;      /* free-list link, valid only while free */
-#line 157 "chapters/01-physical-memory.nw"
+#line 160 "chapters/01-physical-memory.nw"
     struct dev_pagemap *pgmap;   /* ZONE_DEVICE pages: the owning pagemap */
     void *zone_device_data;      /* ZONE_DEVICE pages: free for the driver */
-#line 198 "chapters/01-physical-memory.nw"
+#line 201 "chapters/01-physical-memory.nw"
 };
 
 static inline int page_ref_count(const struct page *page)
@@ -37,7 +37,7 @@ static inline int page_mapcount(const struct page *page)
 {
     return atomic_load(&((struct page *)page)->_mapcount);
 }
-#line 168 "chapters/01-physical-memory.nw"
+#line 171 "chapters/01-physical-memory.nw"
 enum pageflags {
     PG_locked,
     PG_buddy,
@@ -58,7 +58,7 @@ static inline bool PageReserved(const struct page *page)
 {
     return sim_page_test_flag(page, PG_reserved);
 }
-#line 220 "chapters/01-physical-memory.nw"
+#line 223 "chapters/01-physical-memory.nw"
 struct sim_mem_section {
     unsigned long start_pfn;     /* first pfn of the section */
     unsigned long nr_pages;      /* pfns [start_pfn, start_pfn + nr_pages) */
@@ -67,11 +67,11 @@ struct sim_mem_section {
 };
 
 #define SIM_MAX_SECTIONS 64
-#line 346 "chapters/01-physical-memory.nw"
+#line 349 "chapters/01-physical-memory.nw"
 #define SIM_RAM_START_PFN 0x100UL
 #define SIM_RAM_DEFAULT_PAGES (256UL * 1024 * 1024 / PAGE_SIZE)
 #define SIM_RAM_MAX_PAGES (64UL * 1024 * 1024 * 1024 / PAGE_SIZE)
-#line 844 "chapters/01-physical-memory.nw"
+#line 855 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void);
 void get_page(struct page *page);
 void put_page(struct page *page);
@@ -90,24 +90,24 @@ unsigned long sim_nr_host_pages_returned(void);
 void sim_page_reserve(struct page *page);
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages);
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#line 1244 "chapters/08-migration.nw"
+#line 1246 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void);
-#line 595 "chapters/01-physical-memory.nw"
+#line 601 "chapters/01-physical-memory.nw"
 #define SIM_TRIM_BATCH 2048
 #define SIM_TRIM_KEEP 8192
-#line 868 "chapters/01-physical-memory.nw"
+#line 879 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
 #line 261 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page);
-#line 738 "chapters/01-physical-memory.nw"
+#line 747 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2199 "chapters/02-address-spaces.nw"
+#line 2245 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1550 "chapters/04-interval-notifiers.nw"
+#line 1585 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
-#line 858 "chapters/07-device-private.nw"
+#line 866 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);
 
-#line 888 "chapters/01-physical-memory.nw"
+#line 902 "chapters/01-physical-memory.nw"
 #endif

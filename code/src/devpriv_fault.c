@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 9226436940ea): edit the chapter, not this file. */
-#line 928 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 3977a2e3ccd0): edit the chapter, not this file. */
+#line 940 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 353 "chapters/07-device-private.nw"

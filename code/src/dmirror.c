@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 63bb345bb3b1): edit the chapter, not this file. */
-#line 917 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum b4ea34211d5a): edit the chapter, not this file. */
+#line 933 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -37,7 +37,7 @@ static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
     vm_fault_t ret = VM_FAULT_SIGBUS;
 
-#line 1293 "chapters/08-migration.nw"
+#line 1297 "chapters/08-migration.nw"
     ret = dmirror_devmem_migrate_to_ram(vmf);
 #line 596 "chapters/07-device-private.nw"
     (void)vmf;
@@ -48,12 +48,12 @@ static const struct dev_pagemap_ops dmirror_devmem_ops = {
     .page_free = dmirror_devmem_free,
     .migrate_to_ram = dmirror_devmem_fault,
 };
-#line 656 "chapters/07-device-private.nw"
+#line 658 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice)
 {
     return (void *)mdevice;
 }
-#line 671 "chapters/07-device-private.nw"
+#line 673 "chapters/07-device-private.nw"
 static void dmirror_link(struct dmirror *dmirror)
 {
     struct dmirror_device *mdevice = dmirror->mdevice;
@@ -76,7 +76,7 @@ static void dmirror_unlink(struct dmirror *dmirror)
         *pp = dmirror->next;
     pthread_mutex_unlock(&mdevice->devmem_lock);
 }
-#line 225 "chapters/06-mirror-device.nw"
+#line 227 "chapters/06-mirror-device.nw"
 struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
 {
     struct dmirror_device *mdevice;
@@ -88,7 +88,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
         return NULL;
     pthread_mutex_init(&mdevice->devmem_lock, NULL);
     mdevice->devmem_pages = devmem_pages;
-#line 614 "chapters/07-device-private.nw"
+#line 616 "chapters/07-device-private.nw"
     if (devmem_pages) {
         struct page *pages;
 
@@ -106,7 +106,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
             mdevice->free_pages = &pages[i];
         }
     }
-#line 237 "chapters/06-mirror-device.nw"
+#line 239 "chapters/06-mirror-device.nw"
     return mdevice;
 }
 
@@ -114,22 +114,22 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-#line 1338 "chapters/08-migration.nw"
+#line 1342 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
-#line 641 "chapters/07-device-private.nw"
+#line 643 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
         memunmap_pages(&mdevice->pagemap);
     if (SIM_WARN(mdevice->pagemap.sim_section, "device memory still in use: leaked"))
         return;
-#line 245 "chapters/06-mirror-device.nw"
+#line 247 "chapters/06-mirror-device.nw"
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 349 "chapters/06-mirror-device.nw"
+#line 355 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
-#line 264 "chapters/06-mirror-device.nw"
+#line 268 "chapters/06-mirror-device.nw"
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
 {
     struct dmirror *dmirror;
@@ -147,9 +147,9 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
         free(dmirror);
         return NULL;
     }
-#line 702 "chapters/07-device-private.nw"
+#line 706 "chapters/07-device-private.nw"
     dmirror_link(dmirror);
-#line 282 "chapters/06-mirror-device.nw"
+#line 286 "chapters/06-mirror-device.nw"
     return dmirror;
 }
 
@@ -157,15 +157,15 @@ void dmirror_release(struct dmirror *dmirror)
 {
     if (!dmirror)
         return;
-#line 706 "chapters/07-device-private.nw"
+#line 712 "chapters/07-device-private.nw"
     dmirror_unlink(dmirror);
-#line 290 "chapters/06-mirror-device.nw"
+#line 294 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);
     dpt_destroy(&dmirror->pt);
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 373 "chapters/06-mirror-device.nw"
+#line 379 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -196,7 +196,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 418 "chapters/06-mirror-device.nw"
+#line 424 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -223,12 +223,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 508 "chapters/06-mirror-device.nw"
+#line 514 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
-#line 456 "chapters/06-mirror-device.nw"
+#line 462 "chapters/06-mirror-device.nw"
 int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                     char *buf, uint64_t *cpages)
 {
@@ -243,7 +243,7 @@ int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long 
     }
     return 0;
 }
-#line 477 "chapters/06-mirror-device.nw"
+#line 483 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -265,7 +265,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 519 "chapters/06-mirror-device.nw"
+#line 525 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -280,7 +280,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 538 "chapters/06-mirror-device.nw"
+#line 544 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -302,7 +302,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 608 "chapters/06-mirror-device.nw"
+#line 616 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -331,7 +331,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 642 "chapters/06-mirror-device.nw"
+#line 650 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -358,7 +358,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 674 "chapters/06-mirror-device.nw"
+#line 682 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -383,7 +383,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 711 "chapters/06-mirror-device.nw"
+#line 719 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(unsigned int cmd, struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -414,7 +414,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-#line 1344 "chapters/08-migration.nw"
+#line 1348 "chapters/08-migration.nw"
     case HMM_DMIRROR_MIGRATE_TO_DEV:
         return dmirror_migrate_to_device(dmirror, c);
     case HMM_DMIRROR_MIGRATE_TO_SYS:
@@ -427,7 +427,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_exclusive(dmirror, c);
     case HMM_DMIRROR_CHECK_EXCLUSIVE:
         return dmirror_check_exclusive(dmirror, c);
-#line 742 "chapters/06-mirror-device.nw"
+#line 750 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 65f6b1b251e6): edit the chapter, not this file. */
-#line 769 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum c1143b79e7e1): edit the chapter, not this file. */
+#line 783 "chapters/09-device-exclusive.nw"
 #include <time.h>
 #include "hmmwb.h"
 #include "history.h"

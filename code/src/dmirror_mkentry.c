@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 47e8c49a9438): edit the chapter, not this file. */
-#line 949 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 11bf28dc21ca): edit the chapter, not this file. */
+#line 967 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 577 "chapters/06-mirror-device.nw"
+#line 583 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
@@ -14,12 +14,12 @@ unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
         return HMM_DMIRROR_PROT_NONE;
     page = hmm_pfn_to_page(entry);
     perm = HMM_DMIRROR_PROT_NONE;
-#line 717 "chapters/07-device-private.nw"
+#line 723 "chapters/07-device-private.nw"
     if (is_device_private_page(page))
         perm = page_pgmap(page)->owner == dmirror_device_owner(dmirror->mdevice)
                    ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL
                    : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
-#line 589 "chapters/06-mirror-device.nw"
+#line 595 "chapters/06-mirror-device.nw"
     if (is_zero_pfn(page_to_pfn(page)))
         perm = HMM_DMIRROR_PROT_ZERO;
     perm |= (entry & HMM_PFN_WRITE) ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;

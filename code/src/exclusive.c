@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 352b2f1af6c3): edit the chapter, not this file. */
-#line 744 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum e1c6a3e38f31): edit the chapter, not this file. */
+#line 754 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 62 "chapters/09-device-exclusive.nw"

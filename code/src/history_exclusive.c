@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum d57c697bea0e): edit the chapter, not this file. */
-#line 787 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum ca7c9d794e8d): edit the chapter, not this file. */
+#line 805 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 #include "history.h"
 

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 1894df2e2566): edit the chapter, not this file. */
-#line 947 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 05606673c400): edit the chapter, not this file. */
+#line 965 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 516 "chapters/07-device-private.nw"

@@ -1,9 +1,9 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 60303c5c8591): edit the chapter, not this file. */
-#line 639 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 08366132ebb1): edit the chapter, not this file. */
+#line 649 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 521 "chapters/05-hmm-range-fault.nw"
+#line 523 "chapters/05-hmm-range-fault.nw"
 static unsigned long sim_now_ms(void)
 {
     struct timespec ts;

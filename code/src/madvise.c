@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 7f2f6c7a9bf3): edit the chapter, not this file. */
-#line 2389 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum f6c76eed7aa6): edit the chapter, not this file. */
+#line 2451 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1675 "chapters/02-address-spaces.nw"
+#line 1712 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 3c2a7f754cf0): edit the chapter, not this file. */
-#line 909 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 9a2b0f9ead2b): edit the chapter, not this file. */
+#line 921 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -126,7 +126,7 @@ void sim_device_page_free(struct page *page)
     atomic_store(&page->flags, 0);
     page->pgmap->ops->page_free(page);
 }
-#line 738 "chapters/07-device-private.nw"
+#line 744 "chapters/07-device-private.nw"
 static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *vma,
                                    unsigned long addr, pte_t pte, int **counts)
 {
@@ -138,7 +138,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     if (is_migration_entry(entry))
         return sim_invariant_failed("mm %p %#lx: migration entry %#lx at rest",
                                     (void *)mm, addr, pte);
-#line 746 "chapters/07-device-private.nw"
+#line 752 "chapters/07-device-private.nw"
     if (!is_device_private_entry(entry))
         return 0;
     page = pfn_swap_entry_to_page(entry);
@@ -155,7 +155,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or unknown device page",
                                 (void *)mm, addr, pte);
 }
-#line 773 "chapters/07-device-private.nw"
+#line 779 "chapters/07-device-private.nw"
 static int sim_census_device_entries(int **counts)
 {
     struct mm_struct **mms;
@@ -185,7 +185,7 @@ static int sim_census_device_entries(int **counts)
     sim_mm_list_release(mms, n);
     return bad;
 }
-#line 807 "chapters/07-device-private.nw"
+#line 813 "chapters/07-device-private.nw"
 static int sim_check_device_page(struct page *page, int mapped)
 {
     int ref = page_ref_count(page), map = page_mapcount(page);

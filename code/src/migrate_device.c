@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 7bafa8e258bb): edit the chapter, not this file. */
-#line 1443 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum bf4651da7955): edit the chapter, not this file. */
+#line 1455 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 

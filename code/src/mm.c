@@ -1,10 +1,10 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum a843d5ade1ab): edit the chapter, not this file. */
-#line 2292 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum d67b5e6f9068): edit the chapter, not this file. */
+#line 2344 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 225 "chapters/02-address-spaces.nw"
+#line 230 "chapters/02-address-spaces.nw"
 static void sim_free_pgtable(struct sim_pgtable *table, int level)
 {
     if (level > 0)
@@ -13,7 +13,7 @@ static void sim_free_pgtable(struct sim_pgtable *table, int level)
                 sim_free_pgtable((struct sim_pgtable *)table->entry[i], level - 1);
     free(table);
 }
-#line 251 "chapters/02-address-spaces.nw"
+#line 256 "chapters/02-address-spaces.nw"
 pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
 {
     pte_t *ptep, pte = 0;
@@ -25,7 +25,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
     pthread_mutex_unlock(&mm->page_table_lock);
     return pte;
 }
-#line 456 "chapters/02-address-spaces.nw"
+#line 465 "chapters/02-address-spaces.nw"
 void mmap_read_lock(struct mm_struct *mm)
 {
     pthread_rwlock_rdlock(&mm->mmap_lock);
@@ -45,7 +45,7 @@ void mmap_write_unlock(struct mm_struct *mm)
 {
     pthread_rwlock_unlock(&mm->mmap_lock);
 }
-#line 481 "chapters/02-address-spaces.nw"
+#line 490 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_list;
 pthread_mutex_t sim_mm_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -70,10 +70,10 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2300 "chapters/02-address-spaces.nw"
+#line 2352 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
-#line 511 "chapters/02-address-spaces.nw"
+#line 520 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_alloc(void)
 {
     struct mm_struct *mm = calloc(1, sizeof(*mm));
@@ -102,7 +102,7 @@ struct mm_struct *sim_mm_create(void)
 {
     return sim_mm_alloc();
 }
-#line 594 "chapters/02-address-spaces.nw"
+#line 603 "chapters/02-address-spaces.nw"
 void mmgrab(struct mm_struct *mm)
 {
     if (!SIM_WARN(!mm, "NULL mm"))
@@ -151,7 +151,7 @@ bool sim_mm_alive(struct mm_struct *mm)
 {
     return mm && atomic_load(&mm->mm_users) > 0;
 }
-#line 557 "chapters/02-address-spaces.nw"
+#line 566 "chapters/02-address-spaces.nw"
 int sim_mm_list_snapshot(struct mm_struct ***out)
 {
     struct mm_struct **mms = NULL;
@@ -180,18 +180,18 @@ void sim_mm_list_release(struct mm_struct **mms, int n)
         mmdrop(mms[i]);
     free(mms);
 }
-#line 648 "chapters/02-address-spaces.nw"
+#line 657 "chapters/02-address-spaces.nw"
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
-#line 159 "chapters/03-mmu-notifiers.nw"
+#line 165 "chapters/03-mmu-notifiers.nw"
     __mmu_notifier_subscriptions_destroy(mm);
-#line 652 "chapters/02-address-spaces.nw"
+#line 661 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
 }
-#line 372 "chapters/02-address-spaces.nw"
+#line 379 "chapters/02-address-spaces.nw"
 struct sim_shmem *sim_shmem_create(unsigned long nr_pages)
 {
     struct sim_shmem *shm = calloc(1, sizeof(*shm));
@@ -220,7 +220,7 @@ void sim_shmem_put(struct sim_shmem *shm)
     free(shm->pages);
     free(shm);
 }
-#line 817 "chapters/02-address-spaces.nw"
+#line 839 "chapters/02-address-spaces.nw"
 static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
     pte_t pte = *ptep;
@@ -256,11 +256,11 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 834 "chapters/02-address-spaces.nw"
+#line 856 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
 }
-#line 843 "chapters/02-address-spaces.nw"
+#line 869 "chapters/02-address-spaces.nw"
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
     struct mm_struct *mm = vma->vm_mm;
@@ -275,7 +275,7 @@ void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
     }
     pthread_mutex_unlock(&mm->page_table_lock);
 }
-#line 1235 "chapters/02-address-spaces.nw"
+#line 1267 "chapters/02-address-spaces.nw"
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 {
     if (!mm)
@@ -286,7 +286,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 1251 "chapters/02-address-spaces.nw"
+#line 1283 "chapters/02-address-spaces.nw"
 void sim_vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
     struct vm_area_struct *prev = NULL, *next = mm->mmap;
@@ -322,7 +322,7 @@ void sim_vma_free(struct vm_area_struct *vma)
     sim_shmem_put(vma->vm_shmem);
     free(vma);
 }
-#line 1293 "chapters/02-address-spaces.nw"
+#line 1325 "chapters/02-address-spaces.nw"
 static int sim_split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
                          unsigned long addr)
 {
@@ -348,7 +348,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 1941 "chapters/02-address-spaces.nw"
+#line 1983 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

@@ -1,11 +1,11 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 9fc58bcc0f3b): edit the chapter, not this file. */
-#line 798 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 3f50d9ed5681): edit the chapter, not this file. */
+#line 818 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 739 "chapters/03-mmu-notifiers.nw"
+#line 766 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
-#line 123 "chapters/03-mmu-notifiers.nw"
+#line 127 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
 {
     struct mmu_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
@@ -14,11 +14,11 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
     pthread_mutex_init(&subs->users_lock, NULL);
-#line 434 "chapters/04-interval-notifiers.nw"
+#line 441 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
-#line 132 "chapters/03-mmu-notifiers.nw"
+#line 136 "chapters/03-mmu-notifiers.nw"
     return subs;
 }
 
@@ -29,18 +29,18 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     if (!subs)
         return;
     SIM_WARN(subs->list, "subscribers left on a dead mm");
-#line 440 "chapters/04-interval-notifiers.nw"
+#line 449 "chapters/04-interval-notifiers.nw"
     SIM_WARN(subs->itree.root || subs->deferred_list, "interval notifiers left on a dead mm");
     free(subs->linked);
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
-#line 143 "chapters/03-mmu-notifiers.nw"
+#line 147 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_destroy(&subs->list_lock);
     pthread_mutex_destroy(&subs->users_lock);
     free(subs);
     mm->notifier_subscriptions = NULL;
 }
-#line 203 "chapters/03-mmu-notifiers.nw"
+#line 209 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
@@ -65,7 +65,7 @@ int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
     pthread_rwlock_unlock(&subs->list_lock);
     return 0;
 }
-#line 232 "chapters/03-mmu-notifiers.nw"
+#line 238 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     int ret;
@@ -80,7 +80,7 @@ int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
     mmput(mm);
     return ret;
 }
-#line 262 "chapters/03-mmu-notifiers.nw"
+#line 268 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -100,13 +100,13 @@ void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 405 "chapters/03-mmu-notifiers.nw"
+#line 413 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-#line 614 "chapters/04-interval-notifiers.nw"
+#line 623 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
                     sim_notifier_event_name(range->event), range->start, range->end);
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
@@ -114,31 +114,31 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
         if (ret)
             return ret;
     }
-#line 411 "chapters/03-mmu-notifiers.nw"
+#line 419 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-#line 636 "chapters/04-interval-notifiers.nw"
+#line 648 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 413 "chapters/03-mmu-notifiers.nw"
+#line 421 "chapters/03-mmu-notifiers.nw"
     return ret;
 }
-#line 472 "chapters/03-mmu-notifiers.nw"
+#line 485 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-#line 624 "chapters/04-interval-notifiers.nw"
+#line 636 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 477 "chapters/03-mmu-notifiers.nw"
+#line 490 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->invalidate_range_end)
             sub->ops->invalidate_range_end(sub, range);
     pthread_rwlock_unlock(&subs->list_lock);
 }
-#line 494 "chapters/03-mmu-notifiers.nw"
+#line 509 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *range)
 {
     range->flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
@@ -146,7 +146,7 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
 }
-#line 509 "chapters/04-interval-notifiers.nw"
+#line 518 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
 mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
                          const struct mmu_notifier_range *range, unsigned long *seq)
@@ -177,7 +177,7 @@ mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
 
     return (struct mmu_interval_notifier *)node;
 }
-#line 588 "chapters/04-interval-notifiers.nw"
+#line 597 "chapters/04-interval-notifiers.nw"
 int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
                         const struct mmu_notifier_range *range)
 {
@@ -196,7 +196,7 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
     }
     return 0;
 }
-#line 983 "chapters/04-interval-notifiers.nw"
+#line 997 "chapters/04-interval-notifiers.nw"
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
 {
     struct mmu_notifier_range range = {
@@ -212,7 +212,7 @@ void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct 
                  "interval notifier %p refused release", (void *)sub);
     mn_itree_inv_end(subs);
 }
-#line 649 "chapters/04-interval-notifiers.nw"
+#line 661 "chapters/04-interval-notifiers.nw"
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -229,7 +229,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     sim_trace_event("read_begin = %lu", seq);
     return seq;
 }
-#line 687 "chapters/04-interval-notifiers.nw"
+#line 699 "chapters/04-interval-notifiers.nw"
 static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
                                           struct mm_struct *mm,
                                           struct mmu_notifier_subscriptions *subs,
@@ -263,7 +263,7 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
     pthread_mutex_unlock(&subs->lock);
     return 0;
 }
-#line 811 "chapters/04-interval-notifiers.nw"
+#line 823 "chapters/04-interval-notifiers.nw"
 static unsigned long sim_linked_home(const void *sub, unsigned long cap)
 {
     return (((uintptr_t)sub >> 3) * 0x9e3779b97f4a7c15UL >> 16) & (cap - 1);
@@ -312,7 +312,7 @@ static int sim_linked_grow(struct mmu_notifier_subscriptions *subs)
     free(old);
     return 0;
 }
-#line 866 "chapters/04-interval-notifiers.nw"
+#line 878 "chapters/04-interval-notifiers.nw"
 static void sim_linked_delete(struct mmu_notifier_subscriptions *subs,
                               const struct mmu_interval_notifier *sub)
 {
@@ -332,7 +332,7 @@ static void sim_linked_delete(struct mmu_notifier_subscriptions *subs,
         }
     }
 }
-#line 890 "chapters/04-interval-notifiers.nw"
+#line 902 "chapters/04-interval-notifiers.nw"
 static int sim_interval_link(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {
@@ -357,7 +357,7 @@ static void sim_interval_unlink(struct mmu_notifier_subscriptions *subs,
     sim_linked_delete(subs, sub);
     pthread_mutex_unlock(&subs->lock);
 }
-#line 728 "chapters/04-interval-notifiers.nw"
+#line 740 "chapters/04-interval-notifiers.nw"
 static int sim_itree_enable(struct mm_struct *mm, bool locked)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -374,7 +374,7 @@ static int sim_itree_enable(struct mm_struct *mm, bool locked)
         mmap_write_unlock(mm);
     return ret;
 }
-#line 751 "chapters/04-interval-notifiers.nw"
+#line 763 "chapters/04-interval-notifiers.nw"
 static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                unsigned long start, unsigned long length,
                                const struct mmu_interval_notifier_ops *ops, bool locked)
@@ -399,7 +399,7 @@ static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_stru
         sim_interval_unlink(mm->notifier_subscriptions, sub);
     return ret;
 }
-#line 780 "chapters/04-interval-notifiers.nw"
+#line 792 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops)
@@ -414,7 +414,7 @@ int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
 {
     return sim_interval_insert(sub, mm, start, length, ops, true);
 }
-#line 924 "chapters/04-interval-notifiers.nw"
+#line 936 "chapters/04-interval-notifiers.nw"
 static void sim_deferred_del(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {
@@ -455,7 +455,7 @@ void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 707 "chapters/02-address-spaces.nw"
+#line 718 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end)
@@ -481,30 +481,30 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 {
     return range->flags & MMU_NOTIFIER_RANGE_BLOCKABLE;
 }
-#line 740 "chapters/02-address-spaces.nw"
+#line 751 "chapters/02-address-spaces.nw"
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
-#line 400 "chapters/03-mmu-notifiers.nw"
+#line 406 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
-#line 744 "chapters/02-address-spaces.nw"
+#line 755 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     (void)range;
-#line 467 "chapters/03-mmu-notifiers.nw"
+#line 477 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
-#line 750 "chapters/02-address-spaces.nw"
+#line 761 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_release(struct mm_struct *mm)
 {
     (void)mm;
-#line 521 "chapters/03-mmu-notifiers.nw"
+#line 536 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(mm))
         __mmu_notifier_release(mm);
-#line 756 "chapters/02-address-spaces.nw"
+#line 767 "chapters/02-address-spaces.nw"
 }

@@ -1,16 +1,16 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum f8e5d66a2b8c): edit the chapter, not this file. */
-#line 768 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 79982caad50d): edit the chapter, not this file. */
+#line 799 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 526 "chapters/03-mmu-notifiers.nw"
+#line 544 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
 
-#line 978 "chapters/04-interval-notifiers.nw"
+#line 990 "chapters/04-interval-notifiers.nw"
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_release(subs, mm);
-#line 531 "chapters/03-mmu-notifiers.nw"
+#line 549 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->release)

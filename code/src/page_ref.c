@@ -1,8 +1,8 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1694db1dd2e8): edit the chapter, not this file. */
-#line 925 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8089b9adf582): edit the chapter, not this file. */
+#line 939 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 612 "chapters/01-physical-memory.nw"
+#line 621 "chapters/01-physical-memory.nw"
 void get_page(struct page *page)
 {
     int old;

@@ -1,9 +1,9 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum d3e1c474dc8a): edit the chapter, not this file. */
-#line 2374 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum aa5dc6e791ef): edit the chapter, not this file. */
+#line 2432 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 199 "chapters/02-address-spaces.nw"
+#line 204 "chapters/02-address-spaces.nw"
 pte_t *sim_pte_offset(struct mm_struct *mm, unsigned long addr, bool alloc)
 {
     struct sim_pgtable *table = mm->pgd;

@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 3efb0bf22b27): edit the chapter, not this file. */
-#line 760 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 41042ee75698): edit the chapter, not this file. */
+#line 789 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 339 "chapters/03-mmu-notifiers.nw"
+#line 345 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,
                                                    struct mm_struct *mm)
 {
@@ -19,7 +19,7 @@ static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops
     }
     return sub;
 }
-#line 296 "chapters/03-mmu-notifiers.nw"
+#line 302 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_find_get(struct mmu_notifier_subscriptions *subs,
                                          const struct mmu_notifier_ops *ops)
 {
@@ -57,7 +57,7 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
     mmput(mm);
     return sub;
 }
-#line 365 "chapters/03-mmu-notifiers.nw"
+#line 371 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_put(struct mmu_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;

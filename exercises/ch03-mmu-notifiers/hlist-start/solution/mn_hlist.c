@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum a73f1c05ed2b): edit the chapter, not this file. */
-#line 754 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 77d1dd43ccf9): edit the chapter, not this file. */
+#line 781 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 437 "chapters/03-mmu-notifiers.nw"
+#line 447 "chapters/03-mmu-notifiers.nw"
 int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range)
 {

@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 8c573856b9f5): edit the chapter, not this file. */
-#line 768 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 3272c1b172be): edit the chapter, not this file. */
+#line 799 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 526 "chapters/03-mmu-notifiers.nw"
+#line 544 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);

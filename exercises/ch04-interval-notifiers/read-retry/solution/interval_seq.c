@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 823e435487e5): edit the chapter, not this file. */
-#line 1502 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 2cd31c5cf416): edit the chapter, not this file. */
+#line 1531 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 471 "chapters/04-interval-notifiers.nw"
+#line 480 "chapters/04-interval-notifiers.nw"
 void mmu_interval_set_seq(struct mmu_interval_notifier *sub, unsigned long cur_seq)
 {
     __atomic_store_n(&sub->invalidate_seq, cur_seq, __ATOMIC_RELAXED);

@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 3efd7c1666cf): edit the chapter, not this file. */
-#line 632 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 93f2a2e70c8e): edit the chapter, not this file. */
+#line 640 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 136 "chapters/05-hmm-range-fault.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 06a73467df03): edit the chapter, not this file. */
-#line 625 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 399f4d3b614f): edit the chapter, not this file. */
+#line 631 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
 #line 78 "chapters/05-hmm-range-fault.nw"

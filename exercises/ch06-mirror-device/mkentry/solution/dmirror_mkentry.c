@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 9e97b7953e69): edit the chapter, not this file. */
-#line 949 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 2e6c68672c62): edit the chapter, not this file. */
+#line 967 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 577 "chapters/06-mirror-device.nw"
+#line 583 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;

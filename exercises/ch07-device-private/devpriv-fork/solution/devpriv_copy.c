@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum b4fd6a375893): edit the chapter, not this file. */
-#line 934 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum fe1a9f0b1d06): edit the chapter, not this file. */
+#line 948 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 412 "chapters/07-device-private.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 4df4bc11f259): edit the chapter, not this file. */
-#line 940 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 221ebdd933f9): edit the chapter, not this file. */
+#line 956 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 470 "chapters/07-device-private.nw"

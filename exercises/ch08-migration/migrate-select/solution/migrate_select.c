@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 5a3720a36fed): edit the chapter, not this file. */
-#line 1474 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 9d95fedaece8): edit the chapter, not this file. */
+#line 1488 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 354 "chapters/08-migration.nw"

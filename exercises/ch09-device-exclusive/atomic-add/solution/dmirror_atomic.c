@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 82ad252d26d1): edit the chapter, not this file. */
-#line 781 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 81fb846970ce): edit the chapter, not this file. */
+#line 797 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 398 "chapters/09-device-exclusive.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 5a1247f6e827): edit the chapter, not this file. */
-#line 757 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 40ae04c73b63): edit the chapter, not this file. */
+#line 767 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 193 "chapters/09-device-exclusive.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 691c1ec945dd): edit the chapter, not this file. */
-#line 763 "chapters/09-device-exclusive.nw"
+/* Generated from chapters/09-device-exclusive.nw by make tangle (sum 2a644f86000c): edit the chapter, not this file. */
+#line 775 "chapters/09-device-exclusive.nw"
 #include "hmmwb.h"
 
 #line 231 "chapters/09-device-exclusive.nw"
