@@ -912,6 +912,32 @@ START_TEST(test_madvise_bad_arguments)
 }
 END_TEST
 
+/* MADV_NORMAL, MADV_WILLNEED and MADV_FREE are accepted and change nothing (no memory
+ * pressure, no swap); MADV_FREE on shared memory is -EINVAL and stops the walk there, as
+ * in mm/madvise.c; holes are -ENOMEM after the mapped parts, as for MADV_DONTNEED. */
+START_TEST(test_madvise_hints_change_nothing)
+{
+    static const int hints[] = { MADV_NORMAL, MADV_WILLNEED, MADV_FREE };
+    struct mm_struct *mm = sim_mm_create();
+
+    ck_assert_uint_eq(sim_test_mmap(mm, BASE, 2 * P, RW, PRIV | MAP_FIXED), BASE);
+    ck_assert_uint_eq(sim_test_mmap(mm, BASE + 2 * P, P, RW, SHARED | MAP_FIXED), BASE + 2 * P);
+    sim_test_memset(mm, BASE, 0x5a, 3 * P);
+    for (unsigned i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        ck_assert_int_eq(sim_madvise(mm, BASE, 2 * P, hints[i]), 0);
+        ck_assert_int_eq(sim_madvise(mm, BASE, 4 * P, hints[i]),
+                         hints[i] == MADV_FREE ? -EINVAL : -ENOMEM);
+        ck_assert_int_eq(sim_madvise(mm, BASE + 2 * P, P, hints[i]),
+                         hints[i] == MADV_FREE ? -EINVAL : 0);
+        ck_assert_int_eq(sim_madvise(mm, BASE + 1, P, hints[i]), -EINVAL);
+        ck_assert_uint_eq(sim_nr_pages_in_use(), 3);
+        sim_test_expect_bytes(mm, BASE, 0x5a, 3 * P);
+    }
+    ck_assert_int_eq(sim_madvise(mm, BASE + 8 * P, P, MADV_FREE), -ENOMEM);
+    mmput(mm);
+}
+END_TEST
+
 /* A range with holes (at the start, the middle or the end) is -ENOMEM, yet every mapped
  * part of it is zapped. */
 START_TEST(test_madvise_hole_zaps_mapped_parts)
@@ -1264,6 +1290,7 @@ Suite *test_suite(void)
 
     tc = sim_tcase("madvise", 5);
     tcase_add_test(tc, test_madvise_bad_arguments);
+    tcase_add_test(tc, test_madvise_hints_change_nothing);
     tcase_add_test(tc, test_madvise_hole_zaps_mapped_parts);
     tcase_add_test(tc, test_madvise_dontneed_private);
     tcase_add_test(tc, test_madvise_dontneed_shared_keeps_data);

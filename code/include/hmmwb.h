@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 0d2fb5c93d44): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1a97fbca0077): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 977 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2336 "chapters/02-address-spaces.nw"
+#line 2370 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 380 "chapters/04-interval-notifiers.nw"

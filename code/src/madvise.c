@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum f6c76eed7aa6): edit the chapter, not this file. */
-#line 2451 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 02c8eb7eefb4): edit the chapter, not this file. */
+#line 2485 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1712 "chapters/02-address-spaces.nw"
+#line 1728 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {
@@ -14,12 +14,30 @@ static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
     mmu_notifier_invalidate_range_end(&range);
 }
 
+static bool sim_advice_known(int advice)
+{
+    return advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_NORMAL ||
+           advice == MADV_WILLNEED;
+}
+
+/* One VMA's part of the range: 0, or -EINVAL where the advice does not apply to it. */
+static int sim_advise_vma(struct vm_area_struct *vma, unsigned long start,
+                          unsigned long end, int advice)
+{
+    if (advice == MADV_DONTNEED)
+        sim_dontneed_vma(vma, start, end);
+    if (advice == MADV_FREE && (vma->vm_flags & VM_SHARED))
+        return -EINVAL;
+    return 0;
+}
+
 int sim_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
 {
     unsigned long end = addr + PAGE_ALIGN(len), covered = addr;
     struct vm_area_struct *vma;
+    int ret = 0;
 
-    if (!PAGE_ALIGNED(addr) || advice != MADV_DONTNEED)
+    if (!PAGE_ALIGNED(addr) || !sim_advice_known(advice))
         return -EINVAL;
     if (end < addr || (len && PAGE_ALIGN(len) == 0))
         return -EINVAL;
@@ -28,7 +46,7 @@ int sim_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int
     if (!mmget_not_zero(mm))
         return -EINVAL;
     mmap_read_lock(mm);
-    for (vma = mm->mmap; vma && vma->vm_start < end; vma = vma->vm_next) {
+    for (vma = mm->mmap; !ret && vma && vma->vm_start < end; vma = vma->vm_next) {
         unsigned long s = vma->vm_start > addr ? vma->vm_start : addr;
         unsigned long e = vma->vm_end < end ? vma->vm_end : end;
 
@@ -38,9 +56,9 @@ int sim_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int
             covered = 0;
         else
             covered = e;
-        sim_dontneed_vma(vma, s, e);
+        ret = sim_advise_vma(vma, s, e, advice);
     }
     mmap_read_unlock(mm);
     mmput(mm);
-    return covered == end ? 0 : -ENOMEM;
+    return ret ? ret : covered == end ? 0 : -ENOMEM;
 }

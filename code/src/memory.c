@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c8b23080ad11): edit the chapter, not this file. */
-#line 2370 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 4d2788adcbf2): edit the chapter, not this file. */
+#line 2404 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,7 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2377 "chapters/02-address-spaces.nw"
+#line 2411 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
 #line 927 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
@@ -68,7 +68,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2379 "chapters/02-address-spaces.nw"
+#line 2413 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
 #line 947 "chapters/02-address-spaces.nw"
@@ -94,7 +94,7 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2382 "chapters/02-address-spaces.nw"
+#line 2416 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
 #line 985 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
@@ -213,7 +213,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
     }
     return true;
 }
-#line 1224 "chapters/02-address-spaces.nw"
+#line 1228 "chapters/02-address-spaces.nw"
 static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
                       unsigned long len, bool write)
 {

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 1585131a1786): edit the chapter, not this file. */
-#line 2441 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 1df1ccbfe93f): edit the chapter, not this file. */
+#line 2475 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 
