@@ -31,7 +31,12 @@ Conventions it relies on (see book/book.mk):
   * an image whose path contains `figures/` is shown from the book's
     figures/ directory: `../figures/x.svg` becomes `figures/x.svg`;
   * a paragraph `<!-- include: PATH -->` is replaced by the Markdown in PATH;
-  * an appendix is A-slug.nw (B-, ...): Appendix A, sections A.1, figures A.1.
+  * an appendix is A-slug.nw (B-, ...): Appendix A, sections A.1, figures A.1;
+  * a chapter's level-2 section whose heading carries the class `.appendix-B` is
+    woven into appendix B instead, as a section "Chapter N: title" with its chunks
+    (numbered as the appendix's); the chapter keeps a one-line pointer to it.  The
+    tangled code does not change: the section stays in its chapter's file, so each
+    chapter's prefix still builds on its own.
 """
 
 import argparse
@@ -308,6 +313,69 @@ def ident_id(ident):
 
 def is_file_name(name):
     return bool(re.match(r"^[\w.+-]+(/[\w.+-]+)*\.\w+$", name)) or "/" in name
+
+
+APPENDIX_CLASS_RE = re.compile(r"\s*\.appendix-([A-Z])\b")
+
+
+def heading_text(line):
+    """The text a documentation line starts with (its first segment, if text)."""
+    return line[0][1] if line and line[0][0] == "t" else ""
+
+
+def split_at_sections(lines):
+    """A docs item's lines, cut before each level-2 heading."""
+    pieces, cur = [], []
+    for segs in lines:
+        if heading_text(segs).startswith("## ") and cur:
+            pieces.append(cur)
+            cur = []
+        cur.append(segs)
+    if cur:
+        pieces.append(cur)
+    return pieces
+
+
+def moved_heading(ch, segs, appendix):
+    """The section's heading in the appendix, and the pointer the chapter keeps."""
+    text = APPENDIX_CLASS_RE.sub("", heading_text(segs))
+    text = re.sub(r"\s*\{\s*\}\s*$", "", text)
+    title = text[3:].strip()
+    ident = "ch%02d-%s" % (ch.number, slugify(title))
+    attrs = " {#%s}" % ident
+    heading = [("t", "## Chapter %d: %s%s" % (ch.number, title, attrs))] + segs[1:]
+    pointer = [[], [("t", "*%s* is in [Appendix %s](%s#%s)." %
+                     (title, appendix.number, appendix.page, ident))], []]
+    return heading, pointer
+
+
+def move_to_appendices(book):
+    """Weave the sections marked `.appendix-X` into appendix X (see the module notes)."""
+    appendices = {ch.number: ch for ch in book.chapters if ch.appendix}
+    for ch in book.chapters:
+        if ch.appendix or not ch.numbered:
+            continue
+        kept, target = [], None
+        for kind, item in ch.items:
+            if kind == "code":
+                if target is not None:
+                    item.chapter = target
+                (target.items if target is not None else kept).append((kind, item))
+                continue
+            for piece in split_at_sections(item):
+                first = heading_text(piece[0])
+                if first.startswith("## "):
+                    m = APPENDIX_CLASS_RE.search(first)
+                    target = appendices.get(m.group(1)) if m else None
+                    if m and target is None:
+                        raise SystemExit("nw2pandoc: %s: no appendix %s for %r"
+                                         % (ch.path, m.group(1), first))
+                    if target is not None:
+                        heading, pointer = moved_heading(ch, piece[0], target)
+                        piece = [[], heading] + piece[1:]
+                        kept.append(("docs", pointer))
+                (target.items if target is not None else kept).append(("docs", piece))
+        ch.items = kept
 
 
 def resolve(book):
@@ -1758,6 +1826,7 @@ def main(argv=None):
         if msg not in warnings:
             warnings.append(msg)
             sys.stderr.write("nw2pandoc: warning: %s\n" % msg)
+    move_to_appendices(book)
     resolve(book)
     for c in book.chunks:
         for line in c.lines:
