@@ -108,6 +108,16 @@ def run(cmd, cwd):
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
 
 
+def failed_stages(text):
+    """The verdict lines of the stages that failed, with the lines that say why."""
+    lines = text.splitlines()
+    shown = []
+    for i, line in enumerate(lines):
+        if "FAILED" in line:
+            shown += lines[i:i + 4]
+    return "".join("\n      " + l for l in shown[:24])
+
+
 def last_line(text):
     lines = [l for l in text.splitlines() if l.strip()]
     return lines[-1] if lines else ""
@@ -131,7 +141,8 @@ def build_check(path):
         want = f"exercises: {len(sols)} passed, 0 failed"
         if done.returncode != 0 or want not in done.stdout:
             problems.append(f"make check with every solution in mywork/ (exit "
-                            f"{done.returncode}): {last_line(done.stdout + done.stderr)}")
+                            f"{done.returncode}): {last_line(done.stdout + done.stderr)}"
+                            + failed_stages(done.stdout + done.stderr))
         empty = run(["make", "-s", "check-exercises", "MYWORK=nothing-yet"], top)
         want = f"exercises: 0 passed, {len(sols)} failed"
         named = empty.stdout.count("unsolved: ")

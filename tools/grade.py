@@ -56,6 +56,10 @@ CACHE_DIR = Path(os.environ.get("GRADE_CACHE", ROOT / "build" / "grade-cache"))
 COMPILE_TIMEOUT = 30                # compiling or linking one exercise, s
 RUN_MEMORY = 2 << 30                # address space of the test program
 OUTPUT_LIMIT = 4 << 20              # bytes of stdout and stderr kept per test program
+# Any one file the test program writes, its output and Check's own message file included
+# (Check records every assertion there, so a test that asserts a million times needs
+# room); what is kept of the output is cut to OUTPUT_LIMIT afterwards.
+FILE_LIMIT = 64 << 20
 JOBS = int(os.environ.get("GRADE_JOBS", str(os.cpu_count() or 1)))
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 DIFFICULTY = {"1": "①", "2": "②", "3": "③"}
@@ -171,7 +175,10 @@ def suite_objects(ex, inc):
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not obj.exists() or obj.stat().st_mtime < newest:
                 tmp = cache / f".{src.stem}.{os.getpid()}.{threading.get_ident()}.o"
-                res = subprocess.run([CC] + CFLAGS + inc + ["-c", str(src), "-o", str(tmp)],
+                # Paths relative to the repository in __FILE__, so that Check's messages,
+                # and what a verdict says, do not depend on where the repository lies.
+                res = subprocess.run([CC] + CFLAGS + inc + [f"-ffile-prefix-map={ROOT}/=",
+                                                            "-c", str(src), "-o", str(tmp)],
                                      capture_output=True, text=True, cwd=ROOT)
                 if res.returncode != 0:
                     tmp.unlink(missing_ok=True)
@@ -353,10 +360,12 @@ def run(ex, program, work):
                                      rw=[(work / "run", "/grade/run")], env=env,
                                      timeout=outer, stdout=work / "output.txt",
                                      limits=sandbox.Limits(as_bytes=RUN_MEMORY, cpu_s=outer,
-                                                           fsize=OUTPUT_LIMIT),
+                                                           fsize=FILE_LIMIT),
                                      channel=(rfd, wfd))
     results, problem = parse_results(channel)
-    output = (work / "output.txt").read_bytes()[:OUTPUT_LIMIT].decode(errors="replace")
+    if (work / "output.txt").stat().st_size > OUTPUT_LIMIT:
+        os.truncate(work / "output.txt", OUTPUT_LIMIT)
+    output = (work / "output.txt").read_bytes().decode(errors="replace")
     if problem:
         raise GradeError(f"{ex.key}: {problem}")
     if status == 1 and not results and output.startswith("bwrap:"):

@@ -128,7 +128,8 @@ def gap_note(definition, exdir):
     rel = exdir.relative_to(ROOT)
     return ["\n::: {.answer-gap}\n",
             f"**Yours to write:** the code of this chunk is the answer to the exercise "
-            f"[*{title.group(1).strip()}*](#exercise-{exdir.name}) (`{rel}/`). The text "
+            f"[*{title.group(1).strip()}*]({exdir.parent.name[2:]}.html#exercise-{exdir.name}) "
+            f"(`{rel}/`). The text "
             f"says what it must do; the exercise states the contract in full.\n",
             ":::\n\n", definition]
 
