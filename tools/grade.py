@@ -162,7 +162,8 @@ def suite_objects(ex, inc):
     running side by side never see a half-written one."""
     cache = CACHE_DIR / ex.chapter_dir / ex.name
     sources = list(ex.suites) + [ROOT / "tests" / "test_main.c", ROOT / "tests" / "testlib.c"]
-    deps = sources + list((ROOT / "tests").glob("*.h")) + \
+    # This file too: it holds the compiler's flags.
+    deps = sources + list((ROOT / "tests").glob("*.h")) + [Path(__file__)] + \
         list((ROOT / "build" / f"ch{ex.chapter}" / "code" / "include").glob("*.h"))
     newest = max(d.stat().st_mtime for d in deps)
     objs = []

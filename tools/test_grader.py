@@ -253,6 +253,15 @@ def check_sandbox_retry():
                 expect(not (out / "results.json").exists(), f"{what}: results.json written")
 
 
+def check_location_free():
+    """A verdict must not depend on where the repository lies: the suites' objects carry
+    paths relative to it (Check records the path with every assertion, and a deep one
+    once overflowed its message file)."""
+    objs = list((ROOT / "build" / "grade-cache").rglob("test_*.o"))
+    rooted = [o.name for o in objs if str(ROOT).encode() + b"/exercises" in o.read_bytes()]
+    expect(objs and not rooted, f"suite objects that name the repository's path: {rooted[:3]}")
+
+
 def check_concurrent():
     """Two graders at once over one repository, each with a cold cache."""
     cache = ROOT / "build" / "grade-cache" / "ch01-physical-memory"
@@ -281,6 +290,7 @@ def main():
     check_sandbox()
     check_sandbox_retry()
     check_concurrent()
+    check_location_free()
     if failures:
         print("check-grader: FAILED", file=sys.stderr)
         for f in failures:
