@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 0906491c87c0): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 712a85c0e314): edit the chapter, not this file. */
 #line 785 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
@@ -42,7 +42,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 752 "chapters/03-mmu-notifiers.nw"
+#line 754 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
 #line 434 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
@@ -106,7 +106,7 @@ static inline void sim_hlist_del_init(struct mmu_notifier *sub)
     sub->pprev = NULL;
 }
 
-#line 732 "chapters/03-mmu-notifiers.nw"
+#line 734 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);

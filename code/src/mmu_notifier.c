@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 3f50d9ed5681): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5ec3d443c96f): edit the chapter, not this file. */
 #line 818 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 766 "chapters/03-mmu-notifiers.nw"
+#line 768 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
 #line 127 "chapters/03-mmu-notifiers.nw"
@@ -100,7 +100,7 @@ void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 413 "chapters/03-mmu-notifiers.nw"
+#line 415 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
@@ -114,15 +114,15 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
         if (ret)
             return ret;
     }
-#line 419 "chapters/03-mmu-notifiers.nw"
+#line 421 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
 #line 648 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 421 "chapters/03-mmu-notifiers.nw"
+#line 423 "chapters/03-mmu-notifiers.nw"
     return ret;
 }
-#line 485 "chapters/03-mmu-notifiers.nw"
+#line 487 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
@@ -131,14 +131,14 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 490 "chapters/03-mmu-notifiers.nw"
+#line 492 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->invalidate_range_end)
             sub->ops->invalidate_range_end(sub, range);
     pthread_rwlock_unlock(&subs->list_lock);
 }
-#line 509 "chapters/03-mmu-notifiers.nw"
+#line 511 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *range)
 {
     range->flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
@@ -485,7 +485,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
-#line 406 "chapters/03-mmu-notifiers.nw"
+#line 408 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
 #line 755 "chapters/02-address-spaces.nw"
@@ -494,7 +494,7 @@ void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     (void)range;
-#line 477 "chapters/03-mmu-notifiers.nw"
+#line 479 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
 #line 761 "chapters/02-address-spaces.nw"
@@ -503,7 +503,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 void mmu_notifier_release(struct mm_struct *mm)
 {
     (void)mm;
-#line 536 "chapters/03-mmu-notifiers.nw"
+#line 538 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(mm))
         __mmu_notifier_release(mm);
 #line 767 "chapters/02-address-spaces.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 41042ee75698): edit the chapter, not this file. */
-#line 789 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 8347258f6641): edit the chapter, not this file. */
+#line 791 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 345 "chapters/03-mmu-notifiers.nw"
@@ -57,7 +57,7 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
     mmput(mm);
     return sub;
 }
-#line 371 "chapters/03-mmu-notifiers.nw"
+#line 373 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_put(struct mmu_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;

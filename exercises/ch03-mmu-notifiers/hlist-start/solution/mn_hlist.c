@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 77d1dd43ccf9): edit the chapter, not this file. */
-#line 781 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 5f47aa22fffa): edit the chapter, not this file. */
+#line 783 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 447 "chapters/03-mmu-notifiers.nw"
+#line 449 "chapters/03-mmu-notifiers.nw"
 int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range)
 {
