@@ -82,6 +82,10 @@ def solution_lines():
         others = set().union(*(v for k, v in per_chapter.items() if k != num))
         starter = sol.parent.parent / "starter" / sol.name
         given = stripped_lines(starter.read_text()) if starter.exists() else set()
+        # An extension's tests declare the functions it asks for: its contract, public.
+        if (sol.parent / (sol.name + ".patch")).exists():
+            for t in (sol.parent.parent / "tests").glob("*.c"):
+                given |= stripped_lines(t.read_text())
         for line in sol.read_text().splitlines():
             s = line.strip()
             if (len(s) >= MIN and not s.startswith("#line") and

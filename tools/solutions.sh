@@ -71,7 +71,15 @@ for conf in exercises/ch[0-9][0-9]-*/*/exercise.conf; do
         continue
     fi
     sed '1{/^\/\* Generated from /d};/^#line /d' "$src" >"$tmp/starter"
-    sync_file "$tmp/starter" "$dir/starter/$file" "chapter $chapter's $replaces"
+    # An extension of a file that a fill-in exercise also replaces builds on that
+    # exercise (`builds_on = chNN-slug/NAME`): its starter is that exercise's starter,
+    # so that it gives away no answer; the student starts from their own solution.
+    base=$(sed -n 's/^builds_on *= *//p' "$conf")
+    if [ -n "$base" ]; then
+        sync_file "exercises/$base/starter/$file" "$dir/starter/$file" "$base's starter"
+    else
+        sync_file "$tmp/starter" "$dir/starter/$file" "chapter $chapter's $replaces"
+    fi
     if ! patch -s -o "$tmp/solution" "$tmp/starter" <"$dir/solution/$file.patch" \
             >"$tmp/patch.log" 2>&1; then
         echo "solutions: $dir/solution/$file.patch does not apply to chapter $chapter's" \
