@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 842d1bb3b3b0): edit the chapter, not this file. */
-#line 876 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 245883b70be8): edit the chapter, not this file. */
+#line 879 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
@@ -82,7 +82,7 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 {
     return entry & DPT_TAG_MASK;
 }
-#line 200 "chapters/06-mirror-device.nw"
+#line 203 "chapters/06-mirror-device.nw"
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
@@ -98,7 +98,7 @@ struct dmirror_device {
     bool history_check_pass;             /* ...and validate with the 2021 check pass */
     unsigned long atomic_rounds;         /* rounds of atomic faults, ever */
     unsigned long atomic_own_events;     /* its own conversions it had to process */
-#line 204 "chapters/06-mirror-device.nw"
+#line 207 "chapters/06-mirror-device.nw"
 };
 
 struct dmirror {
@@ -108,10 +108,10 @@ struct dmirror {
     struct dmirror_pt pt;                    /* the device page table */
 #line 700 "chapters/07-device-private.nw"
     struct dmirror *next;                    /* on its device's list of mirrors */
-#line 212 "chapters/06-mirror-device.nw"
+#line 215 "chapters/06-mirror-device.nw"
 };
 
-#line 887 "chapters/06-mirror-device.nw"
+#line 890 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 1a97fbca0077): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum df6c1482bbe6): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -15,7 +15,7 @@
 #include "trace.h"
 #line 608 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 905 "chapters/06-mirror-device.nw"
+#line 908 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
 #line 902 "chapters/07-device-private.nw"
 #include "memremap.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum b4ea34211d5a): edit the chapter, not this file. */
-#line 933 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 798b6916ce4c): edit the chapter, not this file. */
+#line 936 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -76,7 +76,7 @@ static void dmirror_unlink(struct dmirror *dmirror)
         *pp = dmirror->next;
     pthread_mutex_unlock(&mdevice->devmem_lock);
 }
-#line 227 "chapters/06-mirror-device.nw"
+#line 230 "chapters/06-mirror-device.nw"
 struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
 {
     struct dmirror_device *mdevice;
@@ -106,7 +106,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
             mdevice->free_pages = &pages[i];
         }
     }
-#line 239 "chapters/06-mirror-device.nw"
+#line 242 "chapters/06-mirror-device.nw"
     return mdevice;
 }
 
@@ -121,15 +121,15 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
         memunmap_pages(&mdevice->pagemap);
     if (SIM_WARN(mdevice->pagemap.sim_section, "device memory still in use: leaked"))
         return;
-#line 247 "chapters/06-mirror-device.nw"
+#line 250 "chapters/06-mirror-device.nw"
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 355 "chapters/06-mirror-device.nw"
+#line 358 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
-#line 268 "chapters/06-mirror-device.nw"
+#line 271 "chapters/06-mirror-device.nw"
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm)
 {
     struct dmirror *dmirror;
@@ -149,7 +149,7 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
     }
 #line 706 "chapters/07-device-private.nw"
     dmirror_link(dmirror);
-#line 286 "chapters/06-mirror-device.nw"
+#line 289 "chapters/06-mirror-device.nw"
     return dmirror;
 }
 
@@ -159,13 +159,13 @@ void dmirror_release(struct dmirror *dmirror)
         return;
 #line 712 "chapters/07-device-private.nw"
     dmirror_unlink(dmirror);
-#line 294 "chapters/06-mirror-device.nw"
+#line 297 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);
     dpt_destroy(&dmirror->pt);
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 379 "chapters/06-mirror-device.nw"
+#line 382 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -196,7 +196,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 424 "chapters/06-mirror-device.nw"
+#line 427 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -223,12 +223,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 514 "chapters/06-mirror-device.nw"
+#line 517 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
-#line 462 "chapters/06-mirror-device.nw"
+#line 465 "chapters/06-mirror-device.nw"
 int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                     char *buf, uint64_t *cpages)
 {
@@ -243,7 +243,7 @@ int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long 
     }
     return 0;
 }
-#line 483 "chapters/06-mirror-device.nw"
+#line 486 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -265,7 +265,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 525 "chapters/06-mirror-device.nw"
+#line 528 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -280,7 +280,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 544 "chapters/06-mirror-device.nw"
+#line 547 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -302,7 +302,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 616 "chapters/06-mirror-device.nw"
+#line 619 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -331,7 +331,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 650 "chapters/06-mirror-device.nw"
+#line 653 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -358,7 +358,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 682 "chapters/06-mirror-device.nw"
+#line 685 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -383,7 +383,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 719 "chapters/06-mirror-device.nw"
+#line 722 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(unsigned int cmd, struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -427,7 +427,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_exclusive(dmirror, c);
     case HMM_DMIRROR_CHECK_EXCLUSIVE:
         return dmirror_check_exclusive(dmirror, c);
-#line 750 "chapters/06-mirror-device.nw"
+#line 753 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 4d05f3777639): edit the chapter, not this file. */
-#line 923 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum c6129e6be4ed): edit the chapter, not this file. */
+#line 926 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
@@ -43,7 +43,7 @@ int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry)
     *slot = entry;
     return 0;
 }
-#line 157 "chapters/06-mirror-device.nw"
+#line 160 "chapters/06-mirror-device.nw"
 static void dpt_erase_level(uintptr_t *table, int level, unsigned long base,
                             unsigned long first, unsigned long last)
 {

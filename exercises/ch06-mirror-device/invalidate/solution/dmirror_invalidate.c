@@ -1,9 +1,9 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum d2a0f93b6273): edit the chapter, not this file. */
-#line 958 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 3cffa5fbde81): edit the chapter, not this file. */
+#line 961 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 
-#line 328 "chapters/06-mirror-device.nw"
+#line 331 "chapters/06-mirror-device.nw"
 bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
                                  const struct mmu_notifier_range *range,
                                  unsigned long cur_seq)

@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 2e6c68672c62): edit the chapter, not this file. */
-#line 967 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7081221d3d44): edit the chapter, not this file. */
+#line 970 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 583 "chapters/06-mirror-device.nw"
+#line 586 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
