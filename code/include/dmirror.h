@@ -1,10 +1,10 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 245883b70be8): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7eaf2691f98a): edit the chapter, not this file. */
 #line 879 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
-#line 908 "chapters/07-device-private.nw"
+#line 910 "chapters/07-device-private.nw"
 #include "memremap.h"
 #line 1440 "chapters/08-migration.nw"
 #include "migrate.h"
@@ -49,7 +49,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
-#line 914 "chapters/07-device-private.nw"
+#line 916 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
 #line 1446 "chapters/08-migration.nw"
@@ -86,7 +86,7 @@ static inline unsigned long dpt_tags(uintptr_t entry)
 struct dmirror_device {
     pthread_mutex_t devmem_lock;         /* protects the device's memory */
     unsigned long devmem_pages;          /* how much device memory it may have */
-#line 547 "chapters/07-device-private.nw"
+#line 549 "chapters/07-device-private.nw"
     struct dev_pagemap pagemap;          /* its device-private memory */
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
@@ -106,7 +106,7 @@ struct dmirror {
     struct mmu_interval_notifier notifier;   /* the whole address space */
     pthread_mutex_t mutex;                   /* protects pt; taken by invalidate */
     struct dmirror_pt pt;                    /* the device page table */
-#line 700 "chapters/07-device-private.nw"
+#line 702 "chapters/07-device-private.nw"
     struct dmirror *next;                    /* on its device's list of mirrors */
 #line 215 "chapters/06-mirror-device.nw"
 };

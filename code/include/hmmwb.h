@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum df6c1482bbe6): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8f3f8edfdb08): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -17,7 +17,7 @@
 #include "hmm.h"
 #line 908 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
-#line 902 "chapters/07-device-private.nw"
+#line 904 "chapters/07-device-private.nw"
 #include "memremap.h"
 #line 1434 "chapters/08-migration.nw"
 #include "migrate.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum bcd295f9e826): edit the chapter, not this file. */
-#line 872 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 18f9141515b9): edit the chapter, not this file. */
+#line 874 "chapters/07-device-private.nw"
 #ifndef HMMWB_MEMREMAP_H
 #define HMMWB_MEMREMAP_H
 
@@ -31,7 +31,7 @@ struct dev_pagemap {
     struct sim_mem_section *sim_section;
     struct dev_pagemap *sim_next;
 };
-#line 295 "chapters/07-device-private.nw"
+#line 297 "chapters/07-device-private.nw"
 static inline swp_entry_t make_readable_device_private_entry(unsigned long pfn)
 {
     return swp_entry(SIM_SWP_DEVICE_READ, pfn);
@@ -70,7 +70,7 @@ static inline pte_t sim_device_private_pte(unsigned long pfn, bool write)
                                   : make_readable_device_private_entry(pfn));
 }
 
-#line 882 "chapters/07-device-private.nw"
+#line 884 "chapters/07-device-private.nw"
 void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages);
 void memunmap_pages(struct dev_pagemap *pgmap);
 bool is_device_private_page(const struct page *page);

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum b58023114e12): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum c2de3bf0e8c9): edit the chapter, not this file. */
 #line 2340 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
@@ -73,7 +73,7 @@ static inline pte_t pte_wrprotect(pte_t pte)
 #line 121 "chapters/02-address-spaces.nw"
 enum sim_swp_type {
     SIM_SWP_NONE = 0,            /* reserved: never written to a page table */
-#line 287 "chapters/07-device-private.nw"
+#line 289 "chapters/07-device-private.nw"
     SIM_SWP_DEVICE_READ,         /* chapter 7: a read-only device-private page */
     SIM_SWP_DEVICE_WRITE,        /* chapter 7: a writable device-private page */
 #line 35 "chapters/08-migration.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 2774a57eafd8): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 31fd8b98b744): edit the chapter, not this file. */
 #line 887 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -98,7 +98,7 @@ struct page *sim_alloc_page_for_copy(void);
 #line 879 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
-#line 261 "chapters/07-device-private.nw"
+#line 263 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page);
 #line 747 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
@@ -106,7 +106,7 @@ int sim_check_invariants(void);
 int sim_check_address_spaces(void);
 #line 1585 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
-#line 866 "chapters/07-device-private.nw"
+#line 868 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);
 
 #line 902 "chapters/01-physical-memory.nw"

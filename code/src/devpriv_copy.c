@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum fe1a9f0b1d06): edit the chapter, not this file. */
-#line 948 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum be6225c06a09): edit the chapter, not this file. */
+#line 950 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 412 "chapters/07-device-private.nw"
+#line 414 "chapters/07-device-private.nw"
 bool sim_copy_device_private_pte(pte_t *dst, pte_t *src)
 {
     swp_entry_t entry = pte_to_swp_entry(*src);

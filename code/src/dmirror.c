@@ -1,10 +1,10 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 798b6916ce4c): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum f594f1eeebd0): edit the chapter, not this file. */
 #line 936 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 557 "chapters/07-device-private.nw"
+#line 559 "chapters/07-device-private.nw"
 static void dmirror_devmem_free(struct page *page)
 {
     struct dmirror_device *mdevice = page_pgmap(page)->owner;
@@ -32,14 +32,14 @@ struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice)
         zone_device_page_init(page);
     return page;
 }
-#line 591 "chapters/07-device-private.nw"
+#line 593 "chapters/07-device-private.nw"
 static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
     vm_fault_t ret = VM_FAULT_SIGBUS;
 
 #line 1297 "chapters/08-migration.nw"
     ret = dmirror_devmem_migrate_to_ram(vmf);
-#line 596 "chapters/07-device-private.nw"
+#line 598 "chapters/07-device-private.nw"
     (void)vmf;
     return ret;
 }
@@ -48,12 +48,12 @@ static const struct dev_pagemap_ops dmirror_devmem_ops = {
     .page_free = dmirror_devmem_free,
     .migrate_to_ram = dmirror_devmem_fault,
 };
-#line 658 "chapters/07-device-private.nw"
+#line 660 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice)
 {
     return (void *)mdevice;
 }
-#line 673 "chapters/07-device-private.nw"
+#line 675 "chapters/07-device-private.nw"
 static void dmirror_link(struct dmirror *dmirror)
 {
     struct dmirror_device *mdevice = dmirror->mdevice;
@@ -88,7 +88,7 @@ struct dmirror_device *dmirror_device_create(unsigned long devmem_pages)
         return NULL;
     pthread_mutex_init(&mdevice->devmem_lock, NULL);
     mdevice->devmem_pages = devmem_pages;
-#line 616 "chapters/07-device-private.nw"
+#line 618 "chapters/07-device-private.nw"
     if (devmem_pages) {
         struct page *pages;
 
@@ -116,7 +116,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
         return;
 #line 1342 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
-#line 643 "chapters/07-device-private.nw"
+#line 645 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
         memunmap_pages(&mdevice->pagemap);
     if (SIM_WARN(mdevice->pagemap.sim_section, "device memory still in use: leaked"))
@@ -147,7 +147,7 @@ struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *m
         free(dmirror);
         return NULL;
     }
-#line 706 "chapters/07-device-private.nw"
+#line 708 "chapters/07-device-private.nw"
     dmirror_link(dmirror);
 #line 289 "chapters/06-mirror-device.nw"
     return dmirror;
@@ -157,7 +157,7 @@ void dmirror_release(struct dmirror *dmirror)
 {
     if (!dmirror)
         return;
-#line 712 "chapters/07-device-private.nw"
+#line 714 "chapters/07-device-private.nw"
     dmirror_unlink(dmirror);
 #line 297 "chapters/06-mirror-device.nw"
     mmu_interval_notifier_remove(&dmirror->notifier);

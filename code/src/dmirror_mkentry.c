@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 4a726267723d): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 9033f613b60b): edit the chapter, not this file. */
 #line 970 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
@@ -14,7 +14,7 @@ unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
         return HMM_DMIRROR_PROT_NONE;
     page = hmm_pfn_to_page(entry);
     perm = HMM_DMIRROR_PROT_NONE;
-#line 723 "chapters/07-device-private.nw"
+#line 725 "chapters/07-device-private.nw"
     if (is_device_private_page(page))
         perm = page_pgmap(page)->owner == dmirror_device_owner(dmirror->mdevice)
                    ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL

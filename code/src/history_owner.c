@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 05606673c400): edit the chapter, not this file. */
-#line 965 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum b3d7a17804a9): edit the chapter, not this file. */
+#line 967 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 516 "chapters/07-device-private.nw"
+#line 518 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn)
 {

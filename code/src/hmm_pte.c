@@ -1,4 +1,4 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum fbc6e178cbd3): edit the chapter, not this file. */
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 3d6554028200): edit the chapter, not this file. */
 #line 640 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
@@ -25,7 +25,7 @@ int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
     if (is_swap_pte(pte)) {
         swp_entry_t entry = pte_to_swp_entry(pte);
 
-#line 488 "chapters/07-device-private.nw"
+#line 490 "chapters/07-device-private.nw"
         if (is_device_private_entry(entry) &&
             sim_hmm_answer_device_private(range, entry, hmm_pfn))
             return 0;

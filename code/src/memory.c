@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 4d2788adcbf2): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 49df1e1325ea): edit the chapter, not this file. */
 #line 2404 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +147,7 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
     struct mm_struct *mm = vmf->vma->vm_mm;
     swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
 
-#line 379 "chapters/07-device-private.nw"
+#line 381 "chapters/07-device-private.nw"
     if (is_device_private_entry(entry))
         return sim_do_device_private_fault(vmf);
 #line 169 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 9a2b0f9ead2b): edit the chapter, not this file. */
-#line 921 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum b1af1d6b713d): edit the chapter, not this file. */
+#line 923 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -68,7 +68,7 @@ void *memremap_pages(struct dev_pagemap *pgmap, unsigned long nr_pages)
         return ERR_PTR(-ENOMEM);
     return sec->data;
 }
-#line 182 "chapters/07-device-private.nw"
+#line 184 "chapters/07-device-private.nw"
 static void sim_pgmap_unlink(struct dev_pagemap *pgmap)
 {
     struct dev_pagemap **pp = &sim_pgmap_list;
@@ -97,7 +97,7 @@ void memunmap_pages(struct dev_pagemap *pgmap)
     pthread_mutex_unlock(&sim_devmem_lock);
     pgmap->sim_section = NULL;
 }
-#line 224 "chapters/07-device-private.nw"
+#line 226 "chapters/07-device-private.nw"
 bool is_device_private_page(const struct page *page)
 {
     return page && page->pgmap && page->pgmap->type == MEMORY_DEVICE_PRIVATE;
@@ -117,7 +117,7 @@ void zone_device_page_init(struct page *page)
     atomic_store(&page->_refcount, 1);
     lock_page(page);
 }
-#line 267 "chapters/07-device-private.nw"
+#line 269 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page)
 {
     SIM_WARN(page_mapcount(page) != 0, "freeing mapped device pfn %#lx", page->pfn);
@@ -126,7 +126,7 @@ void sim_device_page_free(struct page *page)
     atomic_store(&page->flags, 0);
     page->pgmap->ops->page_free(page);
 }
-#line 744 "chapters/07-device-private.nw"
+#line 746 "chapters/07-device-private.nw"
 static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *vma,
                                    unsigned long addr, pte_t pte, int **counts)
 {
@@ -138,7 +138,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     if (is_migration_entry(entry))
         return sim_invariant_failed("mm %p %#lx: migration entry %#lx at rest",
                                     (void *)mm, addr, pte);
-#line 752 "chapters/07-device-private.nw"
+#line 754 "chapters/07-device-private.nw"
     if (!is_device_private_entry(entry))
         return 0;
     page = pfn_swap_entry_to_page(entry);
@@ -155,7 +155,7 @@ static int sim_census_device_entry(struct mm_struct *mm, struct vm_area_struct *
     return sim_invariant_failed("mm %p %#lx: entry %#lx maps a free or unknown device page",
                                 (void *)mm, addr, pte);
 }
-#line 779 "chapters/07-device-private.nw"
+#line 781 "chapters/07-device-private.nw"
 static int sim_census_device_entries(int **counts)
 {
     struct mm_struct **mms;
@@ -185,7 +185,7 @@ static int sim_census_device_entries(int **counts)
     sim_mm_list_release(mms, n);
     return bad;
 }
-#line 813 "chapters/07-device-private.nw"
+#line 815 "chapters/07-device-private.nw"
 static int sim_check_device_page(struct page *page, int mapped)
 {
     int ref = page_ref_count(page), map = page_mapcount(page);

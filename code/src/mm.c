@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum ce190ed4668c): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 2b7a17ce2e1e): edit the chapter, not this file. */
 #line 2378 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,7 +237,7 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 391 "chapters/07-device-private.nw"
+#line 393 "chapters/07-device-private.nw"
     if (is_device_private_entry(pte_to_swp_entry(pte))) {
         struct page *page = pfn_swap_entry_to_page(pte_to_swp_entry(pte));
 

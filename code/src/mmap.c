@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 756e49bdb61d): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 213c1bba9ebf): edit the chapter, not this file. */
 #line 2428 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -166,7 +166,7 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
 
-#line 446 "chapters/07-device-private.nw"
+#line 448 "chapters/07-device-private.nw"
     if (is_writable_device_private_entry(entry))
         return swp_entry_to_pte(make_readable_device_private_entry(swp_offset_pfn(entry)));
 #line 205 "chapters/08-migration.nw"
@@ -265,7 +265,7 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         *dst = pte & ~_PAGE_ACCESSED;   /* the child has not used it yet: pte_mkold() */
         return;
     }
-#line 434 "chapters/07-device-private.nw"
+#line 436 "chapters/07-device-private.nw"
     if (sim_copy_device_private_pte(dst, src))
         return;
 #line 192 "chapters/08-migration.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 14af9561b4c2): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d36ee0d7ecd5): edit the chapter, not this file. */
 #line 908 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -201,7 +201,7 @@ struct page *sim_alloc_page_for_copy(void)
 #line 477 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
-#line 252 "chapters/07-device-private.nw"
+#line 254 "chapters/07-device-private.nw"
     if (page->pgmap) {
         sim_device_page_free(page);
         return;
@@ -334,7 +334,7 @@ int sim_check_invariants(void)
     bad += sim_check_address_spaces();
 #line 1579 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
-#line 860 "chapters/07-device-private.nw"
+#line 862 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
 #line 838 "chapters/01-physical-memory.nw"
     if (sim_warn_count())

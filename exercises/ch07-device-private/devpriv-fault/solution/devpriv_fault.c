@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 3977a2e3ccd0): edit the chapter, not this file. */
-#line 940 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum b402cb7e366c): edit the chapter, not this file. */
+#line 942 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 353 "chapters/07-device-private.nw"
+#line 355 "chapters/07-device-private.nw"
 vm_fault_t sim_do_device_private_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;

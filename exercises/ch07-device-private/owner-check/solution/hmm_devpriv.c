@@ -1,8 +1,8 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum 221ebdd933f9): edit the chapter, not this file. */
-#line 956 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum c715d6edbe79): edit the chapter, not this file. */
+#line 958 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
-#line 470 "chapters/07-device-private.nw"
+#line 472 "chapters/07-device-private.nw"
 bool hmm_answer_device_private(struct hmm_range *range, swp_entry_t entry,
                                unsigned long *hmm_pfn)
 {
@@ -15,6 +15,6 @@ bool hmm_answer_device_private(struct hmm_range *range, swp_entry_t entry,
         *hmm_pfn |= HMM_PFN_WRITE;
     return true;
 }
-#line 496 "chapters/07-device-private.nw"
+#line 498 "chapters/07-device-private.nw"
 bool (*sim_hmm_answer_device_private)(struct hmm_range *range, swp_entry_t entry,
                                       unsigned long *hmm_pfn) = hmm_answer_device_private;
