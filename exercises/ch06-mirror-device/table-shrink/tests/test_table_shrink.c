@@ -11,9 +11,9 @@ static unsigned long count_tables(const uintptr_t *table, int level)
 {
     unsigned long n = 1;
 
-    for (int slot = 0; level     for (unsigned i = 0; level > 0 && i < 512; i++)    for (unsigned i = 0; level > 0 && i < 512; i++) slot < 512; slot++)
-        if (table[i])
-            n += count_tables((const uintptr_t *)table[i], level - 1);
+    for (int slot = 0; level && slot < 512; slot++)
+        if (table[slot])
+            n += count_tables((const uintptr_t *)table[slot], level - 1);
     return n;
 }
 
