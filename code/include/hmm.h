@@ -1,5 +1,5 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 4546072f6f5f): edit the chapter, not this file. */
-#line 575 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum ffb8e81d26a9): edit the chapter, not this file. */
+#line 576 "chapters/05-hmm-range-fault.nw"
 #ifndef HMMWB_HMM_H
 #define HMMWB_HMM_H
 
@@ -14,7 +14,7 @@
 #define HMM_PFN_REQ_WRITE HMM_PFN_WRITE  /* in: make it writable (with REQ_FAULT) */
 #define HMM_PFN_FLAGS (~((1UL << HMM_PFN_ORDER_SHIFT) - 1))
 #define HMM_RANGE_DEFAULT_TIMEOUT 1000   /* ms, for drivers' retry loops */
-#line 44 "chapters/05-hmm-range-fault.nw"
+#line 45 "chapters/05-hmm-range-fault.nw"
 struct hmm_range {
     struct mmu_interval_notifier *notifier;  /* covers [start, end) */
     unsigned long notifier_seq;              /* from mmu_interval_read_begin() */
@@ -26,10 +26,10 @@ struct hmm_range {
     void *dev_private_owner;                 /* chapter 7: whose private pages to report */
 };
 
-#line 583 "chapters/05-hmm-range-fault.nw"
+#line 584 "chapters/05-hmm-range-fault.nw"
 int hmm_range_fault(struct hmm_range *range);
 int hmm_range_check(const struct hmm_range *range);
-#line 495 "chapters/05-hmm-range-fault.nw"
+#line 496 "chapters/05-hmm-range-fault.nw"
 static inline struct page *hmm_pfn_to_page(unsigned long hmm_pfn)
 {
     return pfn_to_page(hmm_pfn & ~HMM_PFN_FLAGS);
@@ -40,7 +40,7 @@ static inline unsigned int hmm_pfn_to_map_order(unsigned long hmm_pfn)
     return (hmm_pfn >> HMM_PFN_ORDER_SHIFT) & 0x1F;
 }
 
-#line 587 "chapters/05-hmm-range-fault.nw"
+#line 588 "chapters/05-hmm-range-fault.nw"
 enum { HMM_NEED_FAULT = 1, HMM_NEED_WRITE_FAULT = 2 };
 unsigned int hmm_pte_need_fault(const struct hmm_range *range, unsigned long pfn_req_flags,
                                 unsigned long cpu_flags);

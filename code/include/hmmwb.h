@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8f3f8edfdb08): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 88f66c74b07d): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -13,7 +13,7 @@
 #include "interval_tree.h"
 #line 1507 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
-#line 608 "chapters/05-hmm-range-fault.nw"
+#line 609 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
 #line 908 "chapters/06-mirror-device.nw"
 #include "dmirror.h"

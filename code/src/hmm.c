@@ -1,9 +1,9 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 40c340ca5f00): edit the chapter, not this file. */
-#line 614 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 41558869f740): edit the chapter, not this file. */
+#line 615 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 152 "chapters/05-hmm-range-fault.nw"
+#line 153 "chapters/05-hmm-range-fault.nw"
 struct hmm_vma_walk {
     struct hmm_range *range;
     unsigned long last;
@@ -21,7 +21,7 @@ static int hmm_pfns_fill(struct hmm_range *range, unsigned long start, unsigned 
         *hmm_pfn_slot(range, addr) = value;
     return 0;
 }
-#line 181 "chapters/05-hmm-range-fault.nw"
+#line 182 "chapters/05-hmm-range-fault.nw"
 static int hmm_vma_fault(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                          unsigned long addr, unsigned long end, unsigned int required)
 {
@@ -38,7 +38,7 @@ static int hmm_vma_fault(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
             return -EFAULT;
     return -EBUSY;
 }
-#line 213 "chapters/05-hmm-range-fault.nw"
+#line 214 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_forbidden(struct hmm_vma_walk *walk, unsigned long start,
                               unsigned long end)
 {
@@ -54,7 +54,7 @@ static bool hmm_vma_forbidden(const struct vm_area_struct *vma)
 {
     return (vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & VM_READ);
 }
-#line 295 "chapters/05-hmm-range-fault.nw"
+#line 296 "chapters/05-hmm-range-fault.nw"
 static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
                             unsigned long start, unsigned long end)
 {
@@ -79,7 +79,7 @@ static int hmm_walk_segment(struct hmm_vma_walk *walk, struct vm_area_struct *vm
         return hmm_vma_fault(walk, vma, addr, end, required);
     return 0;
 }
-#line 437 "chapters/05-hmm-range-fault.nw"
+#line 438 "chapters/05-hmm-range-fault.nw"
 struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
 {
     for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next)
@@ -87,7 +87,7 @@ struct vm_area_struct *sim_find_vma(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 335 "chapters/05-hmm-range-fault.nw"
+#line 336 "chapters/05-hmm-range-fault.nw"
 static unsigned long hmm_hole_end(struct mm_struct *mm, unsigned long addr)
 {
     struct sim_pgtable *table = mm->pgd;
@@ -118,7 +118,7 @@ static int hmm_walk_hole(struct hmm_vma_walk *walk, struct vm_area_struct *vma,
         return hmm_vma_fault(walk, vma, start, end, required);
     return hmm_pfns_fill(range, start, end, 0);
 }
-#line 379 "chapters/05-hmm-range-fault.nw"
+#line 380 "chapters/05-hmm-range-fault.nw"
 void (*sim_hmm_walk_hook)(struct hmm_range *range, unsigned long addr);
 
 static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsigned long end)
@@ -170,7 +170,7 @@ static int hmm_walk_range(struct hmm_vma_walk *walk, unsigned long start, unsign
     }
     return ret;
 }
-#line 456 "chapters/05-hmm-range-fault.nw"
+#line 457 "chapters/05-hmm-range-fault.nw"
 int hmm_range_check(const struct hmm_range *range)
 {
     if (!range || !range->notifier || !range->notifier->mm || !range->hmm_pfns)

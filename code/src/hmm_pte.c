@@ -1,15 +1,15 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 3d6554028200): edit the chapter, not this file. */
-#line 640 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum eb26038bc2c9): edit the chapter, not this file. */
+#line 641 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 136 "chapters/05-hmm-range-fault.nw"
+#line 137 "chapters/05-hmm-range-fault.nw"
 unsigned long pte_to_hmm_pfn_flags(pte_t pte)
 {
     if (!sim_pte_accessible(pte))
         return 0;
     return pte_write(pte) ? (HMM_PFN_VALID | HMM_PFN_WRITE) : HMM_PFN_VALID;
 }
-#line 247 "chapters/05-hmm-range-fault.nw"
+#line 248 "chapters/05-hmm-range-fault.nw"
 int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
                        unsigned long *hmm_pfn)
 {
@@ -29,7 +29,7 @@ int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
         if (is_device_private_entry(entry) &&
             sim_hmm_answer_device_private(range, entry, hmm_pfn))
             return 0;
-#line 263 "chapters/05-hmm-range-fault.nw"
+#line 264 "chapters/05-hmm-range-fault.nw"
         required = hmm_pte_need_fault(range, req, 0);
         if (!required)
             *hmm_pfn = 0;

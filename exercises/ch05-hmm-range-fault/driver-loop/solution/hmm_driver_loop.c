@@ -1,9 +1,9 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 08366132ebb1): edit the chapter, not this file. */
-#line 649 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 0feec4ab9cfa): edit the chapter, not this file. */
+#line 650 "chapters/05-hmm-range-fault.nw"
 #include <time.h>
 #include "hmmwb.h"
 
-#line 523 "chapters/05-hmm-range-fault.nw"
+#line 524 "chapters/05-hmm-range-fault.nw"
 static unsigned long sim_now_ms(void)
 {
     struct timespec ts;

@@ -1,15 +1,15 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 93f2a2e70c8e): edit the chapter, not this file. */
-#line 640 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum a16a2f53c5e1): edit the chapter, not this file. */
+#line 641 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 136 "chapters/05-hmm-range-fault.nw"
+#line 137 "chapters/05-hmm-range-fault.nw"
 unsigned long pte_to_hmm_pfn_flags(pte_t pte)
 {
     if (!sim_pte_accessible(pte))
         return 0;
     return pte_write(pte) ? (HMM_PFN_VALID | HMM_PFN_WRITE) : HMM_PFN_VALID;
 }
-#line 247 "chapters/05-hmm-range-fault.nw"
+#line 248 "chapters/05-hmm-range-fault.nw"
 int hmm_vma_handle_pte(struct hmm_range *range, unsigned long addr, pte_t pte,
                        unsigned long *hmm_pfn)
 {

@@ -1,8 +1,8 @@
-/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum 399f4d3b614f): edit the chapter, not this file. */
-#line 631 "chapters/05-hmm-range-fault.nw"
+/* Generated from chapters/05-hmm-range-fault.nw by make tangle (sum f3cfa937e345): edit the chapter, not this file. */
+#line 632 "chapters/05-hmm-range-fault.nw"
 #include "hmmwb.h"
 
-#line 78 "chapters/05-hmm-range-fault.nw"
+#line 79 "chapters/05-hmm-range-fault.nw"
 unsigned int hmm_pte_need_fault(const struct hmm_range *range,
                                 unsigned long pfn_req_flags, unsigned long cpu_flags)
 {
@@ -16,7 +16,7 @@ unsigned int hmm_pte_need_fault(const struct hmm_range *range,
         return HMM_NEED_FAULT;
     return 0;
 }
-#line 99 "chapters/05-hmm-range-fault.nw"
+#line 100 "chapters/05-hmm-range-fault.nw"
 unsigned int hmm_range_need_fault(const struct hmm_range *range,
                                   const unsigned long *hmm_pfns, unsigned long npages,
                                   unsigned long cpu_flags)
