@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7eaf2691f98a): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 1b5dee390445): edit the chapter, not this file. */
 #line 879 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
@@ -6,7 +6,7 @@
 #include "hmm.h"
 #line 910 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1440 "chapters/08-migration.nw"
+#line 1442 "chapters/08-migration.nw"
 #include "migrate.h"
 #line 729 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
@@ -52,7 +52,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
 #line 916 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
-#line 1446 "chapters/08-migration.nw"
+#line 1448 "chapters/08-migration.nw"
 int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd);
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf);
@@ -91,7 +91,7 @@ struct dmirror_device {
     struct page *free_pages;             /* free device pages, linked by zone_device_data */
     unsigned long calloc, cfree;         /* pages handed out and given back, ever */
     struct dmirror *mirrors;             /* every open mirror, for migrate_to_ram */
-#line 1374 "chapters/08-migration.nw"
+#line 1376 "chapters/08-migration.nw"
     bool history_migrate_before_5_9;     /* migrate with an owner-less CLEAR */
 #line 674 "chapters/09-device-exclusive.nw"
     bool history_exclusive_before_owner; /* convert with an owner-less CLEAR */

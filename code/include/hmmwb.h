@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 88f66c74b07d): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 84d5fcd886df): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -19,7 +19,7 @@
 #include "dmirror.h"
 #line 904 "chapters/07-device-private.nw"
 #include "memremap.h"
-#line 1434 "chapters/08-migration.nw"
+#line 1436 "chapters/08-migration.nw"
 #include "migrate.h"
 #line 723 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum ce3bf0f5a27c): edit the chapter, not this file. */
-#line 1402 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 8134cab9b95b): edit the chapter, not this file. */
+#line 1404 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
 
@@ -115,7 +115,7 @@ struct sim_rmap_walk {
 
 void sim_rmap_walk(struct sim_rmap_walk *w);
 
-#line 1412 "chapters/08-migration.nw"
+#line 1414 "chapters/08-migration.nw"
 int migrate_vma_setup(struct migrate_vma *args);
 void migrate_vma_pages(struct migrate_vma *migrate);
 void migrate_vma_finalize(struct migrate_vma *migrate);

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 31fd8b98b744): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 2a97a72b4181): edit the chapter, not this file. */
 #line 887 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -90,7 +90,7 @@ unsigned long sim_nr_host_pages_returned(void);
 void sim_page_reserve(struct page *page);
 struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long nr_pages);
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#line 1246 "chapters/08-migration.nw"
+#line 1248 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void);
 #line 601 "chapters/01-physical-memory.nw"
 #define SIM_TRIM_BATCH 2048

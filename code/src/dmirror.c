@@ -1,4 +1,4 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum f594f1eeebd0): edit the chapter, not this file. */
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum c6dc21cadbbe): edit the chapter, not this file. */
 #line 936 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static vm_fault_t dmirror_devmem_fault(struct vm_fault *vmf)
 {
     vm_fault_t ret = VM_FAULT_SIGBUS;
 
-#line 1297 "chapters/08-migration.nw"
+#line 1299 "chapters/08-migration.nw"
     ret = dmirror_devmem_migrate_to_ram(vmf);
 #line 598 "chapters/07-device-private.nw"
     (void)vmf;
@@ -114,7 +114,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
 {
     if (!mdevice)
         return;
-#line 1342 "chapters/08-migration.nw"
+#line 1344 "chapters/08-migration.nw"
     dmirror_device_evict(mdevice);
 #line 645 "chapters/07-device-private.nw"
     if (mdevice->pagemap.sim_section)
@@ -414,7 +414,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_write(dmirror, c);
     case HMM_DMIRROR_SNAPSHOT:
         return dmirror_snapshot(dmirror, c);
-#line 1348 "chapters/08-migration.nw"
+#line 1350 "chapters/08-migration.nw"
     case HMM_DMIRROR_MIGRATE_TO_DEV:
         return dmirror_migrate_to_device(dmirror, c);
     case HMM_DMIRROR_MIGRATE_TO_SYS:

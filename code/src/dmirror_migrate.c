@@ -1,10 +1,10 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 7ff31cd8bfee): edit the chapter, not this file. */
-#line 1521 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 3bdffadc9e87): edit the chapter, not this file. */
+#line 1523 "chapters/08-migration.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
 
-#line 1173 "chapters/08-migration.nw"
+#line 1175 "chapters/08-migration.nw"
 static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct *mm,
                                 unsigned long addr)
 {
@@ -18,7 +18,7 @@ static void dmirror_forget_page(struct dmirror_device *mdevice, struct mm_struct
     }
     pthread_mutex_unlock(&mdevice->devmem_lock);
 }
-#line 1000 "chapters/08-migration.nw"
+#line 1002 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
                                             struct dmirror_device *mdevice)
 {
@@ -45,7 +45,7 @@ static int dmirror_alloc_and_copy_to_device(struct migrate_vma *args,
     }
     return ret;
 }
-#line 1031 "chapters/08-migration.nw"
+#line 1033 "chapters/08-migration.nw"
 static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
 {
     pthread_mutex_lock(&dmirror->mutex);
@@ -61,7 +61,7 @@ static void dmirror_map_moved(struct dmirror *dmirror, struct migrate_vma *args)
     }
     pthread_mutex_unlock(&dmirror->mutex);
 }
-#line 1053 "chapters/08-migration.nw"
+#line 1055 "chapters/08-migration.nw"
 #define DMIRROR_MIGRATE_CHUNK 64
 
 struct dmirror_migration {
@@ -72,7 +72,7 @@ struct dmirror_migration {
     uint64_t moved;                      /* pages that moved, where counted */
     int copy_error;                      /* the first error of a copy step */
 };
-#line 1101 "chapters/08-migration.nw"
+#line 1103 "chapters/08-migration.nw"
 static int dmirror_migrate_chunk(struct dmirror_migration *m, struct vm_area_struct *vma,
                                  unsigned long start, unsigned long end)
 {
@@ -98,7 +98,7 @@ static int dmirror_migrate_chunk(struct dmirror_migration *m, struct vm_area_str
     migrate_vma_finalize(&args);
     return 0;
 }
-#line 1069 "chapters/08-migration.nw"
+#line 1071 "chapters/08-migration.nw"
 static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long start,
                                  unsigned long end)
 {
@@ -124,7 +124,7 @@ static int dmirror_migrate_range(struct dmirror_migration *m, unsigned long star
     mmput(mm);
     return ret ? ret : m->copy_error;
 }
-#line 1134 "chapters/08-migration.nw"
+#line 1136 "chapters/08-migration.nw"
 static int dmirror_copy_to_device(struct dmirror *dmirror, struct migrate_vma *args)
 {
     for (unsigned long i = 0; i < args->npages; i++)
@@ -150,7 +150,7 @@ int dmirror_migrate_to_device(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
         sim_trace_event("read-back: %d after %lu pages", ret, (unsigned long)cmd->cpages);
     return ret;
 }
-#line 1191 "chapters/08-migration.nw"
+#line 1193 "chapters/08-migration.nw"
 static int dmirror_alloc_and_copy_to_ram(struct migrate_vma *args,
                                          struct dmirror_device *mdevice)
 {
@@ -179,7 +179,7 @@ static int dmirror_copy_to_ram(struct dmirror *dmirror, struct migrate_vma *args
 {
     return dmirror_alloc_and_copy_to_ram(args, dmirror->mdevice);
 }
-#line 1253 "chapters/08-migration.nw"
+#line 1255 "chapters/08-migration.nw"
 int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -190,7 +190,7 @@ int dmirror_migrate_to_system(struct dmirror *dmirror, struct hmm_dmirror_cmd *c
     cmd->cpages = m.moved;
     return ret;
 }
-#line 1274 "chapters/08-migration.nw"
+#line 1276 "chapters/08-migration.nw"
 vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
 {
     struct dmirror_device *mdevice = page_pgmap(vmf->page)->owner;
@@ -209,7 +209,7 @@ vm_fault_t dmirror_devmem_migrate_to_ram(struct vm_fault *vmf)
     migrate_vma_finalize(&args);
     return ret ? VM_FAULT_OOM : 0;
 }
-#line 1310 "chapters/08-migration.nw"
+#line 1312 "chapters/08-migration.nw"
 void dmirror_device_evict(struct dmirror_device *mdevice)
 {
     unsigned long npages = mdevice->devmem_pages, first = mdevice->pagemap.range.start;

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 7decccce0f0b): edit the chapter, not this file. */
-#line 1497 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 060012492e39): edit the chapter, not this file. */
+#line 1499 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 673 "chapters/08-migration.nw"

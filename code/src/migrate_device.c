@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum bf4651da7955): edit the chapter, not this file. */
-#line 1455 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 564f6bb7c7d9): edit the chapter, not this file. */
+#line 1457 "chapters/08-migration.nw"
 #include <string.h>
 #include "hmmwb.h"
 

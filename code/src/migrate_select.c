@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 9d95fedaece8): edit the chapter, not this file. */
-#line 1488 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum afc6f3a3e303): edit the chapter, not this file. */
+#line 1490 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 354 "chapters/08-migration.nw"

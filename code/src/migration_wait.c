@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 02577eca8f84): edit the chapter, not this file. */
-#line 1505 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum f8485363f894): edit the chapter, not this file. */
+#line 1507 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 157 "chapters/08-migration.nw"

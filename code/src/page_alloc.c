@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum d36ee0d7ecd5): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 47d5219f4742): edit the chapter, not this file. */
 #line 908 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -185,7 +185,7 @@ struct page *alloc_page(void)
     return page;
 }
 
-#line 1229 "chapters/08-migration.nw"
+#line 1231 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void)
 {
     struct page *page;

@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 0065ef1b4e4b): edit the chapter, not this file. */
-#line 1478 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 5b5b26f5dc1b): edit the chapter, not this file. */
+#line 1480 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 472 "chapters/08-migration.nw"

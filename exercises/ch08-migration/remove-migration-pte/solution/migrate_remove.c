@@ -1,5 +1,5 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 4c9e8a61cab8): edit the chapter, not this file. */
-#line 1513 "chapters/08-migration.nw"
+/* Generated from chapters/08-migration.nw by make tangle (sum 3cc765cfd284): edit the chapter, not this file. */
+#line 1515 "chapters/08-migration.nw"
 #include "hmmwb.h"
 
 #line 811 "chapters/08-migration.nw"
