@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,11 +87,19 @@ def fingerprint():
     return h.hexdigest()
 
 
-def leftovers(marker):
+def leftovers(marker, grace=5.0):
     """Processes that grading may have left: anything whose command line names the
-    directory a check graded into (its sandboxes bind it)."""
-    res = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True)
-    return [l for l in res.stdout.splitlines() if marker in l and "ps -eo" not in l]
+    directory a check graded into (its sandboxes bind it).  The kernel kills what is
+    left in a sandbox's pid namespace when the sandbox ends, but the dying take a moment
+    to disappear on a busy machine: only what is still there after `grace` seconds
+    counts."""
+    deadline = time.monotonic() + grace
+    while True:
+        res = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True)
+        found = [l for l in res.stdout.splitlines() if marker in l and "ps -eo" not in l]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def check_hostile():
