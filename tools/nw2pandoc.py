@@ -344,7 +344,7 @@ def moved_heading(ch, segs, appendix):
     ident = "ch%02d-%s" % (ch.number, slugify(title))
     attrs = " {#%s}" % ident
     heading = [("t", "## Chapter %d: %s%s" % (ch.number, title, attrs))] + segs[1:]
-    pointer = [[], [("t", "*%s* is in [Appendix %s](%s#%s)." %
+    pointer = [[], [("t", "This chapter's section *%s* is in [Appendix %s](%s#%s)." %
                      (title, appendix.number, appendix.page, ident))], []]
     return heading, pointer
 
@@ -909,7 +909,7 @@ def chunk_meta(book, chunk, fmt):
 def render_chunk_html(book, chunk):
     page = chunk.chapter.page
     code = render_code_html(book, chunk)
-    op = "\u2261" if chunk.part == 1 else "+\u2261"
+    op = "\u2261" if not chunk.prevdef else "+\u2261"   # first in noweb's order
     nav = []
     prev = book.by_label.get(chunk.prevdef) if chunk.prevdef else None
     nxt = book.by_label.get(chunk.nextdef) if chunk.nextdef else None
@@ -963,7 +963,7 @@ def render_chunk_latex(book, chunk):
                     name_plain(s[1]), " " + target.number if target else ""))
         text.append("".join(parts))
     code = "\n".join(text)
-    op = "\u2261" if chunk.part == 1 else "+\u2261"
+    op = "\u2261" if not chunk.prevdef else "+\u2261"   # first in noweb's order
     head = "[\u27e8%s %s\u27e9%s]{#%s}" % (name_md(chunk.name), chunk.number,
                                          op, chunk.anchor)
     meta = chunk_meta(book, chunk, "latex")

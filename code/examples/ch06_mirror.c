@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum a3c71123c3a5): edit the chapter, not this file. */
-#line 774 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 21821c05d6ab): edit the chapter, not this file. */
+#line 777 "chapters/06-mirror-device.nw"
 /* A mirror device reads a process's memory, then snapshots its page table. */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #define NPAGES 6
 
-#line 822 "chapters/06-mirror-device.nw"
+#line 825 "chapters/06-mirror-device.nw"
 static void run(struct dmirror *dmirror, const char *what, unsigned int cmd,
                 unsigned long addr, unsigned long npages, void *buf)
 {
@@ -20,7 +20,7 @@ static void run(struct dmirror *dmirror, const char *what, unsigned int cmd,
     printf("%-22s returns %d, cpages %lu, faults %lu\n", what, ret,
            (unsigned long)c.cpages, (unsigned long)c.faults);
 }
-#line 838 "chapters/06-mirror-device.nw"
+#line 841 "chapters/06-mirror-device.nw"
 static const char *prot_name(unsigned char prot)
 {
     switch (prot) {
@@ -39,7 +39,7 @@ static const char *prot_name(unsigned char prot)
     }
 }
 
-#line 786 "chapters/06-mirror-device.nw"
+#line 789 "chapters/06-mirror-device.nw"
 int main(void)
 {
     static unsigned char buf[NPAGES * PAGE_SIZE];

@@ -1,10 +1,10 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 1b5dee390445): edit the chapter, not this file. */
-#line 879 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 42c09b87f40a): edit the chapter, not this file. */
+#line 882 "chapters/06-mirror-device.nw"
 #ifndef HMMWB_DMIRROR_H
 #define HMMWB_DMIRROR_H
 
 #include "hmm.h"
-#line 910 "chapters/07-device-private.nw"
+#line 909 "chapters/07-device-private.nw"
 #include "memremap.h"
 #line 1442 "chapters/08-migration.nw"
 #include "migrate.h"
@@ -49,7 +49,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice);
 struct dmirror *dmirror_open(struct dmirror_device *mdevice, struct mm_struct *mm);
 void dmirror_release(struct dmirror *dmirror);
 int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_cmd *c);
-#line 916 "chapters/07-device-private.nw"
+#line 915 "chapters/07-device-private.nw"
 void *dmirror_device_owner(const struct dmirror_device *mdevice);
 struct page *dmirror_devmem_alloc_page(struct dmirror_device *mdevice);
 #line 1448 "chapters/08-migration.nw"
@@ -111,7 +111,7 @@ struct dmirror {
 #line 215 "chapters/06-mirror-device.nw"
 };
 
-#line 890 "chapters/06-mirror-device.nw"
+#line 893 "chapters/06-mirror-device.nw"
 uintptr_t dpt_load(struct dmirror_pt *pt, unsigned long vpfn);
 int dpt_store(struct dmirror_pt *pt, unsigned long vpfn, uintptr_t entry);
 void dpt_erase_range(struct dmirror_pt *pt, unsigned long first, unsigned long last);

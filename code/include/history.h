@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum bd112768659a): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 86b4ac0f6057): edit the chapter, not this file. */
 #line 695 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
@@ -44,7 +44,7 @@ void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range
                               unsigned long start, unsigned long end);
 void hmm_valid_range_wait(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
 bool hmm_valid_range_valid(struct hmm_valid_mirror *m, struct hmm_valid_range *r);
-#line 975 "chapters/07-device-private.nw"
+#line 974 "chapters/07-device-private.nw"
 bool hmm_answer_device_private_before_5_7(struct hmm_range *range, swp_entry_t entry,
                                           unsigned long *hmm_pfn);
 #line 745 "chapters/09-device-exclusive.nw"

@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 84d5fcd886df): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum e1f805778727): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -6,7 +6,7 @@
 #line 977 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2370 "chapters/02-address-spaces.nw"
+#line 2372 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 380 "chapters/04-interval-notifiers.nw"
@@ -15,9 +15,9 @@
 #include "trace.h"
 #line 609 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"
-#line 908 "chapters/06-mirror-device.nw"
+#line 911 "chapters/06-mirror-device.nw"
 #include "dmirror.h"
-#line 904 "chapters/07-device-private.nw"
+#line 903 "chapters/07-device-private.nw"
 #include "memremap.h"
 #line 1436 "chapters/08-migration.nw"
 #include "migrate.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/08-migration.nw by make tangle (sum 8134cab9b95b): edit the chapter, not this file. */
+/* Generated from chapters/08-migration.nw by make tangle (sum db5a1859a9d4): edit the chapter, not this file. */
 #line 1404 "chapters/08-migration.nw"
 #ifndef HMMWB_MIGRATE_H
 #define HMMWB_MIGRATE_H
@@ -102,7 +102,7 @@ struct migrate_vma {
     void *pgmap_owner;           /* the caller's owner cookie */
     unsigned long flags;         /* MIGRATE_VMA_SELECT_* */
     struct page *fault_page;     /* set by migrate_to_ram handlers only */
-    /* simulation: the history of this chapter, see history_migrate.c */
+    /* simulation: the history of this chapter (the mirror's history_migrate_before_5_9) */
     bool sim_notify_without_owner;
 };
 #line 529 "chapters/08-migration.nw"

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c2de3bf0e8c9): edit the chapter, not this file. */
-#line 2340 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 273418ebae88): edit the chapter, not this file. */
+#line 2342 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -136,7 +136,7 @@ static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1366 "chapters/02-address-spaces.nw"
+#line 1367 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
@@ -200,7 +200,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2285 "chapters/02-address-spaces.nw"
+#line 2287 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -242,7 +242,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2320 "chapters/02-address-spaces.nw"
+#line 2322 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 int sim_mm_list_snapshot(struct mm_struct ***out);
@@ -268,5 +268,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2364 "chapters/02-address-spaces.nw"
+#line 2366 "chapters/02-address-spaces.nw"
 #endif

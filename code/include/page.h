@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 2a97a72b4181): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8e8cc6ab6d72): edit the chapter, not this file. */
 #line 887 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -102,7 +102,7 @@ int sim_check_frame(struct page *page, bool listed);
 void sim_device_page_free(struct page *page);
 #line 747 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2279 "chapters/02-address-spaces.nw"
+#line 2281 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 #line 1585 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);

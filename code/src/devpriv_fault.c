@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum b402cb7e366c): edit the chapter, not this file. */
-#line 942 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 23e509579283): edit the chapter, not this file. */
+#line 941 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 355 "chapters/07-device-private.nw"

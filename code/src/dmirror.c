@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum c6dc21cadbbe): edit the chapter, not this file. */
-#line 936 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 4824187b3298): edit the chapter, not this file. */
+#line 939 "chapters/06-mirror-device.nw"
 #include <stdlib.h>
 #include <string.h>
 #include "hmmwb.h"
@@ -125,7 +125,7 @@ void dmirror_device_destroy(struct dmirror_device *mdevice)
     pthread_mutex_destroy(&mdevice->devmem_lock);
     free(mdevice);
 }
-#line 358 "chapters/06-mirror-device.nw"
+#line 361 "chapters/06-mirror-device.nw"
 static const struct mmu_interval_notifier_ops dmirror_min_ops = {
     .invalidate = dmirror_interval_invalidate,
 };
@@ -165,7 +165,7 @@ void dmirror_release(struct dmirror *dmirror)
     pthread_mutex_destroy(&dmirror->mutex);
     free(dmirror);
 }
-#line 382 "chapters/06-mirror-device.nw"
+#line 383 "chapters/06-mirror-device.nw"
 #define DMIRROR_FAULT_CHUNK 32
 
 static int dmirror_do_fault(void *ctx, struct hmm_range *range);
@@ -196,7 +196,7 @@ static int dmirror_fault(struct dmirror *dmirror, unsigned long start, unsigned 
     mmput(mm);
     return ret;
 }
-#line 427 "chapters/06-mirror-device.nw"
+#line 428 "chapters/06-mirror-device.nw"
 static int dmirror_do_fault(void *ctx, struct hmm_range *range)
 {
     struct dmirror *dmirror = ctx;
@@ -223,12 +223,12 @@ static int dmirror_do_fault(void *ctx, struct hmm_range *range)
     }
     return 0;
 }
-#line 517 "chapters/06-mirror-device.nw"
+#line 518 "chapters/06-mirror-device.nw"
 void *sim_device_page_address(struct page *page)
 {
     return sim_page_address(page);
 }
-#line 465 "chapters/06-mirror-device.nw"
+#line 466 "chapters/06-mirror-device.nw"
 int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long end,
                     char *buf, uint64_t *cpages)
 {
@@ -243,7 +243,7 @@ int dmirror_do_read(struct dmirror *dmirror, unsigned long start, unsigned long 
     }
     return 0;
 }
-#line 486 "chapters/06-mirror-device.nw"
+#line 487 "chapters/06-mirror-device.nw"
 static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -265,7 +265,7 @@ static int dmirror_read(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 528 "chapters/06-mirror-device.nw"
+#line 529 "chapters/06-mirror-device.nw"
 static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
                             unsigned long end, const char *buf, uint64_t *cpages)
 {
@@ -280,7 +280,7 @@ static int dmirror_do_write(struct dmirror *dmirror, unsigned long start,
     }
     return 0;
 }
-#line 547 "chapters/06-mirror-device.nw"
+#line 548 "chapters/06-mirror-device.nw"
 static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     unsigned long start = cmd->addr, end = start + cmd->npages * PAGE_SIZE;
@@ -302,7 +302,7 @@ static int dmirror_write(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
     }
     return ret;
 }
-#line 619 "chapters/06-mirror-device.nw"
+#line 622 "chapters/06-mirror-device.nw"
 struct dmirror_interval {                /* a snapshot's temporary notifier */
     struct mmu_interval_notifier notifier;
     struct dmirror *dmirror;
@@ -331,7 +331,7 @@ static bool dmirror_snapshot_invalidate(struct mmu_interval_notifier *mni,
 static const struct mmu_interval_notifier_ops dmirror_mrn_ops = {
     .invalidate = dmirror_snapshot_invalidate,
 };
-#line 653 "chapters/06-mirror-device.nw"
+#line 656 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot_update(void *arg, struct hmm_range *range)
 {
     struct dmirror_snapshot_ctx *ctx = arg;
@@ -358,7 +358,7 @@ static int dmirror_range_snapshot(struct dmirror *dmirror, struct hmm_range *ran
     mmu_interval_notifier_remove(&notifier.notifier);
     return ret;
 }
-#line 685 "chapters/06-mirror-device.nw"
+#line 688 "chapters/06-mirror-device.nw"
 static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd)
 {
     struct mm_struct *mm = dmirror->notifier.mm;
@@ -383,7 +383,7 @@ static int dmirror_snapshot(struct dmirror *dmirror, struct hmm_dmirror_cmd *cmd
     mmput(mm);
     return ret;
 }
-#line 722 "chapters/06-mirror-device.nw"
+#line 725 "chapters/06-mirror-device.nw"
 static int dmirror_cmd_check(unsigned int cmd, struct hmm_dmirror_cmd *c)
 {
     if (c->addr & ~PAGE_MASK)
@@ -427,7 +427,7 @@ int dmirror_ioctl(struct dmirror *dmirror, unsigned int cmd, struct hmm_dmirror_
         return dmirror_exclusive(dmirror, c);
     case HMM_DMIRROR_CHECK_EXCLUSIVE:
         return dmirror_check_exclusive(dmirror, c);
-#line 753 "chapters/06-mirror-device.nw"
+#line 756 "chapters/06-mirror-device.nw"
     default:
         return -EINVAL;
     }

@@ -1,5 +1,5 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 3cffa5fbde81): edit the chapter, not this file. */
-#line 961 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum dc0f45812062): edit the chapter, not this file. */
+#line 964 "chapters/06-mirror-device.nw"
 #include <stddef.h>
 #include "hmmwb.h"
 

@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 9033f613b60b): edit the chapter, not this file. */
-#line 970 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum cd31aba00330): edit the chapter, not this file. */
+#line 973 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 586 "chapters/06-mirror-device.nw"
+#line 587 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;
@@ -19,7 +19,7 @@ unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
         perm = page_pgmap(page)->owner == dmirror_device_owner(dmirror->mdevice)
                    ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL
                    : HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
-#line 598 "chapters/06-mirror-device.nw"
+#line 599 "chapters/06-mirror-device.nw"
     if (is_zero_pfn(page_to_pfn(page)))
         perm = HMM_DMIRROR_PROT_ZERO;
     perm |= (entry & HMM_PFN_WRITE) ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum b3d7a17804a9): edit the chapter, not this file. */
-#line 967 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum feb7581935b6): edit the chapter, not this file. */
+#line 966 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 518 "chapters/07-device-private.nw"

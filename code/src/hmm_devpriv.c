@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum c715d6edbe79): edit the chapter, not this file. */
-#line 958 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 7eaacb831e2d): edit the chapter, not this file. */
+#line 957 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 472 "chapters/07-device-private.nw"

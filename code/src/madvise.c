@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 02c8eb7eefb4): edit the chapter, not this file. */
-#line 2485 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum c67f1d6acdf0): edit the chapter, not this file. */
+#line 2488 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1728 "chapters/02-address-spaces.nw"
+#line 1729 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum b1af1d6b713d): edit the chapter, not this file. */
-#line 923 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 9bb18efcf050): edit the chapter, not this file. */
+#line 922 "chapters/07-device-private.nw"
 #include <pthread.h>
 #include <stdlib.h>
 #include "hmmwb.h"

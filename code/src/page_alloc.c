@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 47d5219f4742): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum f837452d3d07): edit the chapter, not this file. */
 #line 908 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -330,7 +330,7 @@ int sim_check_invariants(void)
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 2273 "chapters/02-address-spaces.nw"
+#line 2275 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1579 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();

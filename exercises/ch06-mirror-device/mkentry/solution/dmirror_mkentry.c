@@ -1,8 +1,8 @@
-/* Generated from chapters/06-mirror-device.nw by make tangle (sum 7081221d3d44): edit the chapter, not this file. */
-#line 970 "chapters/06-mirror-device.nw"
+/* Generated from chapters/06-mirror-device.nw by make tangle (sum 1facf15f1bff): edit the chapter, not this file. */
+#line 973 "chapters/06-mirror-device.nw"
 #include "hmmwb.h"
 
-#line 586 "chapters/06-mirror-device.nw"
+#line 587 "chapters/06-mirror-device.nw"
 unsigned char dmirror_mkentry(struct dmirror *dmirror, unsigned long entry)
 {
     struct page *page;

@@ -1,5 +1,5 @@
-/* Generated from chapters/07-device-private.nw by make tangle (sum be6225c06a09): edit the chapter, not this file. */
-#line 950 "chapters/07-device-private.nw"
+/* Generated from chapters/07-device-private.nw by make tangle (sum 66c1a3f9bff1): edit the chapter, not this file. */
+#line 949 "chapters/07-device-private.nw"
 #include "hmmwb.h"
 
 #line 414 "chapters/07-device-private.nw"
