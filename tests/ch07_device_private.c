@@ -361,16 +361,6 @@ END_TEST
 
 /* --- hmm_range_fault and owners ---------------------------------------------------------- */
 
-static bool set_seq(struct mmu_interval_notifier *mni, const struct mmu_notifier_range *r,
-                    unsigned long cur_seq)
-{
-    (void)r;
-    mmu_interval_set_seq(mni, cur_seq);
-    return true;
-}
-
-static const struct mmu_interval_notifier_ops set_seq_ops = { .invalidate = set_seq };
-
 /* One hmm_range_fault of the two pages with the given owner and request. */
 static int fault_two(struct world *w, void *owner, unsigned long flags, unsigned long pfns[2])
 {
@@ -381,7 +371,7 @@ static int fault_two(struct world *w, void *owner, unsigned long flags, unsigned
     };
     int ret;
 
-    ck_assert_int_eq(mmu_interval_notifier_insert(&mni, w->mm, w->addr, 2 * P, &set_seq_ops), 0);
+    ck_assert_int_eq(mmu_interval_notifier_insert(&mni, w->mm, w->addr, 2 * P, &sim_test_seq_only_ops), 0);
     do {
         range.notifier_seq = mmu_interval_read_begin(&mni);
         mmap_read_lock(w->mm);

@@ -99,17 +99,6 @@ static unsigned long give_device_pages(struct testdev *dev, struct migrate_vma *
     return n;
 }
 
-/* The driver's step back to RAM: alloc_page + lock_page, copy, dst. */
-static struct page *ram_copy_of(struct page *spage)
-{
-    struct page *page = alloc_page();
-
-    ck_assert_ptr_nonnull(page);
-    lock_page(page);
-    memcpy(sim_page_address(page), sim_page_address(spage), P);
-    return page;
-}
-
 /* Setup under the mmap read lock, which the caller keeps until finalize. */
 static int setup_locked(struct migrate_vma *a)
 {
@@ -875,7 +864,7 @@ START_TEST(moving_back_with_a_fault_page)
     ck_assert_uint_eq(src[0], migrate_pfn(page_to_pfn(dpage)) | M | W);
     ck_assert_uint_eq(a.cpages, 1);
     expect_migration_entry(p.mm, p.addr, dpage, true);
-    page = ram_copy_of(dpage);
+    page = sim_test_copy_page(dpage);
     dst[0] = migrate_pfn(page_to_pfn(page)) | W;
     migrate_vma_pages(&a);
     ck_assert_uint_eq(src[0], migrate_pfn(page_to_pfn(dpage)) | M | W);
@@ -1494,7 +1483,7 @@ START_TEST(evicting_a_device_by_pfn)
     for (unsigned long i = 0; i < 4; i++) {
         if (!(src[i] & M))
             continue;
-        newp[i] = ram_copy_of(migrate_pfn_to_page(src[i]));
+        newp[i] = sim_test_copy_page(migrate_pfn_to_page(src[i]));
         dst[i] = migrate_pfn(page_to_pfn(newp[i]));
     }
     migrate_device_pages(src, dst, 4);

@@ -264,6 +264,30 @@ int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
 }
 #endif
 
+struct page *sim_test_copy_page(struct page *src)
+{
+    struct page *page = alloc_page();
+
+    ck_assert_ptr_nonnull(page);
+    lock_page(page);
+    memcpy(sim_page_address(page), sim_page_address(src), PAGE_SIZE);
+    return page;
+}
+
+#ifdef HMMWB_INTERVAL_TREE_H
+static bool sim_test_set_seq(struct mmu_interval_notifier *sub,
+                             const struct mmu_notifier_range *range, unsigned long cur_seq)
+{
+    (void)range;
+    mmu_interval_set_seq(sub, cur_seq);
+    return true;
+}
+
+const struct mmu_interval_notifier_ops sim_test_seq_only_ops = {
+    .invalidate = sim_test_set_seq,
+};
+#endif
+
 #ifdef HMMWB_TRACE_H
 void sim_test_write_trace(const char *name, const char *title, const char *verdict)
 {

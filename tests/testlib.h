@@ -114,6 +114,16 @@ int hmm_cmd(struct dmirror *dmirror, unsigned int request, struct hmm_buffer *b,
     } while (0)
 #endif
 
+/* A RAM page holding a copy of src's bytes, locked and referenced, as a driver prepares
+ * the destination of a migration. */
+struct page *sim_test_copy_page(struct page *src);
+
+#ifdef HMMWB_INTERVAL_TREE_H
+/* Interval-notifier operations whose invalidate only records the sequence number: for a
+ * test that drives hmm_range_fault itself and keeps no device table. */
+extern const struct mmu_interval_notifier_ops sim_test_seq_only_ops;
+#endif
+
 #ifdef HMMWB_TRACE_H
 /* With SIM_TRACE_DIR set, write the trace recorded so far to $SIM_TRACE_DIR/NAME.txt for
  * the ladder diagrams (make figures); without it, do nothing. */

@@ -20,6 +20,7 @@ For every page it reports, naming the file and the link:
 Prints `check-book: N pages, M links, P problems`; exits 1 if P > 0.
 """
 
+import html
 import html.parser
 import os
 import re
@@ -154,13 +155,12 @@ TAG_RE = re.compile(r"<[^>]+>")
 
 def long_code_lines(path):
     """(line of the page, width) of each code line wider than the PDF's code column."""
-    import html as html_mod
     text = open(path, encoding="utf-8").read()
     found = []
     for m in PRE_RE.finditer(text):
         first = text.count("\n", 0, m.start(1)) + 1
         for k, line in enumerate(m.group(1).split("\n")):
-            width = len(html_mod.unescape(TAG_RE.sub("", line)).expandtabs(8))
+            width = len(html.unescape(TAG_RE.sub("", line)).expandtabs(8))
             if width > MAX_CODE_COLUMNS:
                 found.append((first + k, width))
     return found

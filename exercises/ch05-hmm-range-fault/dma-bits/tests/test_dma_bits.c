@@ -7,16 +7,6 @@
 #define P2PDMA (1UL << 59)              /* HMM_PFN_P2PDMA */
 #define P2PDMA_BUS (1UL << 58)          /* HMM_PFN_P2PDMA_BUS */
 
-static bool set_seq_only(struct mmu_interval_notifier *sub,
-                         const struct mmu_notifier_range *range, unsigned long cur_seq)
-{
-    (void)range;
-    mmu_interval_set_seq(sub, cur_seq);
-    return true;
-}
-
-static const struct mmu_interval_notifier_ops seq_ops = { .invalidate = set_seq_only };
-
 struct world {
     struct mm_struct *mm;
     unsigned long addr, pfns[NPAGES];
@@ -31,7 +21,7 @@ static void world_init(struct world *w)
     w->addr = sim_test_map_private(w->mm, NPAGES * PAGE_SIZE);
     sim_test_memset(w->mm, w->addr, 0x33, 2 * PAGE_SIZE);
     ck_assert_int_eq(mmu_interval_notifier_insert(&w->n, w->mm, w->addr, NPAGES * PAGE_SIZE,
-                                                  &seq_ops), 0);
+                                                  &sim_test_seq_only_ops), 0);
 }
 
 static void world_fini(struct world *w)
@@ -170,7 +160,7 @@ START_TEST(bits_survive_a_range_without_tables)
     far = sim_test_map_private(w.mm, 1UL << 30);    /* a fresh GiB: no tables in it */
     mmu_interval_notifier_remove(&w.n);
     ck_assert_int_eq(mmu_interval_notifier_insert(&w.n, w.mm, far, 3 * PAGE_SIZE,
-                                                  &seq_ops), 0);
+                                                  &sim_test_seq_only_ops), 0);
     ck_assert_int_eq(walk(&w, far, 3, pfns, 0), 0);
     ck_assert_uint_eq(pfns[0], DMA_MAPPED);
     ck_assert_uint_eq(pfns[1], 0);

@@ -3,16 +3,6 @@
 
 #define NPAGES 4
 
-static bool set_seq_only(struct mmu_interval_notifier *sub,
-                         const struct mmu_notifier_range *range, unsigned long cur_seq)
-{
-    (void)range;
-    mmu_interval_set_seq(sub, cur_seq);
-    return true;
-}
-
-static const struct mmu_interval_notifier_ops seq_ops = { .invalidate = set_seq_only };
-
 struct world {
     struct mm_struct *mm;
     unsigned long addr, pfns[NPAGES];
@@ -25,7 +15,7 @@ static void world_init(struct world *w)
     w->mm = sim_mm_create();
     w->addr = sim_test_map_private(w->mm, NPAGES * PAGE_SIZE);
     ck_assert_int_eq(mmu_interval_notifier_insert(&w->n, w->mm, w->addr, NPAGES * PAGE_SIZE,
-                                                  &seq_ops), 0);
+                                                  &sim_test_seq_only_ops), 0);
 }
 
 /* One pass of hmm_range_fault with these flags; -EBUSY is returned as is. */

@@ -69,16 +69,6 @@ START_TEST(snapshot_range_never_looks)
 }
 END_TEST
 
-static bool set_seq_only(struct mmu_interval_notifier *sub,
-                         const struct mmu_notifier_range *range, unsigned long cur_seq)
-{
-    (void)range;
-    mmu_interval_set_seq(sub, cur_seq);
-    return true;
-}
-
-static const struct mmu_interval_notifier_ops seq_ops = { .invalidate = set_seq_only };
-
 /* Through hmm_range_fault: read-fault three pages and write-fault only the middle one. */
 START_TEST(one_writable_page_through_the_walk)
 {
@@ -93,7 +83,7 @@ START_TEST(one_writable_page_through_the_walk)
     /* A read of page 2 makes the table of PTEs exist, so the walk answers entry by entry
      * (a range without a table is one hole, faulted whole with its strongest request). */
     ck_assert_int_eq(sim_read(mm, addr + 2 * PAGE_SIZE, &ret, 1), 0);
-    ck_assert_int_eq(mmu_interval_notifier_insert(&n, mm, addr, 3 * PAGE_SIZE, &seq_ops), 0);
+    ck_assert_int_eq(mmu_interval_notifier_insert(&n, mm, addr, 3 * PAGE_SIZE, &sim_test_seq_only_ops), 0);
     /* The write fault replaces a zero page, which invalidates the range: -EBUSY, and the
      * caller starts over with its requests filled in again, as a driver would. */
     do {

@@ -30,16 +30,6 @@ static swp_entry_t entry_of(struct world *w)
     return pte_to_swp_entry(sim_pte_get(w->mm, w->addr));
 }
 
-static bool set_seq(struct mmu_interval_notifier *mni, const struct mmu_notifier_range *r,
-                    unsigned long cur_seq)
-{
-    (void)r;
-    mmu_interval_set_seq(mni, cur_seq);
-    return true;
-}
-
-static const struct mmu_interval_notifier_ops ops = { .invalidate = set_seq };
-
 static int fault_one(struct world *w, void *owner, unsigned long flags, unsigned long *pfn)
 {
     struct mmu_interval_notifier mni;
@@ -48,7 +38,7 @@ static int fault_one(struct world *w, void *owner, unsigned long flags, unsigned
                                .dev_private_owner = owner };
     int ret;
 
-    ck_assert_int_eq(mmu_interval_notifier_insert(&mni, w->mm, w->addr, P, &ops), 0);
+    ck_assert_int_eq(mmu_interval_notifier_insert(&mni, w->mm, w->addr, P, &sim_test_seq_only_ops), 0);
     do {
         range.notifier_seq = mmu_interval_read_begin(&mni);
         mmap_read_lock(w->mm);

@@ -50,17 +50,6 @@ static bool is_device_at(struct world *w, int i, struct page *page)
            pfn_swap_entry_to_page(pte_to_swp_entry(pte)) == page;
 }
 
-/* A RAM page holding a copy of spage, locked, as a driver prepares a destination. */
-static struct page *ram_copy_of(struct page *spage)
-{
-    struct page *page = alloc_page();
-
-    ck_assert_ptr_nonnull(page);
-    lock_page(page);
-    memcpy(sim_page_address(page), sim_page_address(spage), P);
-    return page;
-}
-
 /* Finish what migrate_device_pfns started: copy every collected page, then commit. */
 static void finish(unsigned long *src, int n)
 {
@@ -68,7 +57,7 @@ static void finish(unsigned long *src, int n)
 
     for (int i = 0; i < n; i++)
         if (src[i] & M)
-            dst[i] = migrate_pfn(page_to_pfn(ram_copy_of(migrate_pfn_to_page(src[i]))));
+            dst[i] = migrate_pfn(page_to_pfn(sim_test_copy_page(migrate_pfn_to_page(src[i]))));
     migrate_device_pages(src, dst, n);
     migrate_device_finalize(src, dst, n);
 }
