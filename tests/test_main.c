@@ -8,15 +8,20 @@
  * pthread_atfork handler, registered before any test runs), so code under test can
  * neither write to that channel nor keep it open after the runner is done.
  *
- * With SIM_GRADE_CPU=S as well, each test's child may use S seconds of CPU time: a test
- * that loops is stopped by the work it did, whatever else the machine is doing, and
- * Check's wall-clock timeout only has to catch a test that sleeps forever. */
+ * With SIM_GRADE_CPU=S as well, each test's child may use S seconds of CPU time, and may
+ * sleep for S seconds in a row: a test that loops is stopped by the work it did (SIGXCPU),
+ * and one whose threads all wait for something that never comes (a deadlock) by a
+ * watchdog thread that sees the process's CPU clock stand still (SIGALRM).  Neither
+ * depends on how busy the machine is, which a wall-clock timeout does: a starved loop
+ * would reach it first.  Check's wall-clock timeout stays as a backstop, set well above
+ * both. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include "testlib.h"
 
@@ -38,14 +43,61 @@ struct sim_ck_result {
 static int grade_fd = -1;
 static rlim_t test_cpu_seconds;     /* 0: no limit of our own */
 
+static double clock_seconds(clockid_t id)
+{
+    struct timespec t;
+
+    clock_gettime(id, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Ends the test with SIGALRM once the process has done no work (under a millisecond of
+ * CPU per tenth of a second, the watchdog's own included) for test_cpu_seconds. */
+static void *asleep_watchdog(void *unused)
+{
+    const struct timespec tick = { 0, 100 * 1000 * 1000 };
+    double idle_since = clock_seconds(CLOCK_MONOTONIC);
+    double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    sigset_t sigs;
+
+    (void)unused;
+    for (;;) {
+        double now, used;
+
+        nanosleep(&tick, NULL);
+        now = clock_seconds(CLOCK_MONOTONIC);
+        used = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        if (used - cpu >= 0.001)
+            idle_since = now;
+        cpu = used;
+        if (now - idle_since >= (double)test_cpu_seconds)
+            break;
+    }
+    /* Whatever the code under test did to SIGALRM, this thread's raise() terminates. */
+    signal(SIGALRM, SIG_DFL);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    raise(SIGALRM);
+    return NULL;
+}
+
 static void grade_child_setup(void)
 {
     close(grade_fd);
     if (test_cpu_seconds) {
         /* SIGXCPU at the soft limit, which Check reports as the test's signal. */
         struct rlimit r = { test_cpu_seconds, test_cpu_seconds + 1 };
+        sigset_t all, old;
+        pthread_t watchdog;
 
         setrlimit(RLIMIT_CPU, &r);
+        /* The watchdog takes no signal meant for the test's own threads. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        if (pthread_create(&watchdog, NULL, asleep_watchdog, NULL) == 0)
+            pthread_detach(watchdog);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
 }
 
