@@ -18,6 +18,7 @@ Prints "check-grader: N passed, M failed" and exits 1 on any failure.
 import hashlib
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -211,16 +212,19 @@ def check_fair():
 def check_sandbox():
     """A program in the sandbox sees only its binds, reaches no network, writes nothing
     outside, cannot outlive its run, and runs as nobody."""
+    # A sleep no other process on the machine is running: its length is the marker.
+    sleeper = f"sleep 100.{random.randrange(10**6):06d}"
     script = ("id -u; ls /; test -e /work && echo SAW-WORK; "
               "echo x > /usr/x 2>/dev/null && echo WROTE-USR; "
               "(exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null && echo NET; "
-              "sleep 100 & echo started")
+              f"{sleeper} & echo started")
     status, out, _ = sandbox.run(["/bin/bash", "-c", script], timeout=20)
     lines = out.split()
     expect(status == 0 and lines[:1] == ["65534"], f"sandbox user: {out[:80]}")
     expect("SAW-WORK" not in out and "WROTE-USR" not in out and "NET" not in out,
            f"the sandbox leaks: {out}")
-    expect(not leftovers("sleep 100"), "a process outlived its sandbox")
+    left = leftovers(sleeper)
+    expect(not left, f"a process outlived its sandbox: {left}")
 
 
 FAKE_BWRAP = """#!/bin/sh
