@@ -23,6 +23,7 @@ the score; 2 when it could not grade.
 import argparse
 import concurrent.futures
 import fcntl
+import functools
 import json
 import math
 import os
@@ -157,6 +158,7 @@ def first_error(log):
 
 CACHE_LOCK = threading.Lock()
 SYMBOL_CACHE = {}
+SYMBOL_LOCK = threading.Lock()
 
 
 def suite_objects(ex, inc):
@@ -197,20 +199,21 @@ def suite_objects(ex, inc):
 
 
 def defined_globals(objs):
-    """The global symbols a set of objects defines (cached: the objects are the book's)."""
-    key = tuple(str(o) for o in objs)
-    if key not in SYMBOL_CACHE:
-        names = set()
-        for o in objs:
-            names |= set(policy.symbols(o, "-g", "--defined-only"))
-        SYMBOL_CACHE[key] = names
-    return SYMBOL_CACHE[key]
+    """The global symbols a set of the book's objects defines.  Each object is read once
+    per grading run, and all the new ones with a single nm: every exercise of a chapter
+    links the same prefix objects."""
+    with SYMBOL_LOCK:
+        missing = [o for o in objs if o not in SYMBOL_CACHE]
+        if missing:
+            SYMBOL_CACHE.update(policy.defined_symbols_of(missing))
+        return set().union(*(SYMBOL_CACHE[o] for o in objs))
 
 
+@functools.lru_cache(maxsize=None)
 def check_flags():
     res = subprocess.run(["pkg-config", "--cflags", "--libs", "check"],
                          capture_output=True, text=True)
-    return res.stdout.split() if res.returncode == 0 else ["-lcheck"]
+    return tuple(res.stdout.split()) if res.returncode == 0 else ("-lcheck",)
 
 
 def stage(ex, src_dir, work):
@@ -318,7 +321,7 @@ def compile_script(ex):
 def link_script(ex, work):
     """The test program: the suite, the prefix minus the replaced file, the submission."""
     link = ([CC] + CFLAGS + sorted(f"/grade/link/{o.name}" for o in (work / "link").iterdir()) +
-            [f"/grade/out/{Path(n).stem}.o" for n in ex.files] + check_flags() +
+            [f"/grade/out/{Path(n).stem}.o" for n in ex.files] + list(check_flags()) +
             ["-o", "/grade/out/tests"])
     return " ".join(quote(a) for a in link)
 

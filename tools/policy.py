@@ -116,6 +116,20 @@ def symbols(obj, *flags):
     return out
 
 
+def defined_symbols_of(objs):
+    """{object: the global symbols it defines}, read with one nm for all of them."""
+    res = subprocess.run(["nm", "-P", "-A", "-g", "--defined-only", *map(str, objs)],
+                         capture_output=True, text=True)
+    out = {o: set() for o in objs}
+    by_name = {f"{o}: ": o for o in objs}
+    for line in res.stdout.splitlines():
+        head, sep, rest = line.partition(": ")
+        fields = rest.split()
+        if sep and f"{head}: " in by_name and len(fields) >= 2:
+            out[by_name[f"{head}: "]].add(fields[0])
+    return out
+
+
 def check_object(obj, name, reference_defs, library_defs, reference_calls=()):
     """The compiled submission: what it defines, what it calls, what it contains.  It may
     call what the file it replaces calls (the book's page allocator maps its RAM with
