@@ -202,22 +202,23 @@ test-prefix-%: prefix-bins
 #   book       the rendered book: every link, anchor and image resolves, no noweb leaks
 #   tools      the self-tests of the ladder-diagram drawer and the link checker
 #   model      the SPIN model of the interval-notifier protocol
+#   starters   every starter fails at least one test (its tests can fail)
 #   solutions  every reference solution scores full marks
-#   starters   every starter fails at least one test
 #   grader     the hostile submissions get exactly the expected verdicts
 #   autograder the Gradescope zip unpacks, sets up and grades four submissions exactly
 #   handout    the students' handout holds no answer line, and checks and grades unpacked
 #   exercises  (student's handout only) every exercise in MYWORK scores full marks
-# The last four depend only on their inputs; when those are unchanged since a passing
-# run, the recorded verdict is reused (and says so).
+# The stages from tools on depend only on their inputs; when those are unchanged since a
+# passing run, the recorded verdict is reused (and says so).
 # A student's handout has no solutions and no grader test submissions: the stages that
-# need them are staff-only and left out there.
-STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),solutions) \
+# need them, and the starters' (a property of the tests, not of a student's work), are
+# staff-only and left out there.
+STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),starters solutions) \
                 $(if $(wildcard tests/grading),grader autograder handout)
 # In a student's handout, the last stage is the student's own work (MYWORK): every
 # exercise not yet solved fails it, named with its first failing test.
 STUDENT_STAGES := $(if $(wildcard reference),exercises)
-PARALLEL_STAGES := tools model starters $(STAFF_STAGES) $(STUDENT_STAGES)
+PARALLEL_STAGES := tools model $(STAFF_STAGES) $(STUDENT_STAGES)
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
@@ -261,9 +262,9 @@ check-stage-model:
 # staff-only begin
 check-stage-solutions: prefix-libs
 	@tools/stage.sh solutions --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) grade-solutions
-# staff-only end
 check-stage-starters: prefix-libs
 	@tools/stage.sh starters --inputs "$(GRADER_INPUTS)" -- $(SUBMAKE) check-starters
+# staff-only end
 check-stage-exercises: prefix-libs
 	@tools/stage.sh exercises -- $(SUBMAKE) check-exercises
 # staff-only begin

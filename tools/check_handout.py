@@ -109,6 +109,9 @@ def readable(data):
 
 def run(cmd, cwd):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    # The suites' objects are filed under a hash of everything compiled into them
+    # (tools/grade.py): the unpack compiles only what differs from this tree's.
+    env["GRADE_CACHE"] = os.environ.get("GRADE_CACHE", str(ROOT / "build" / "grade-cache"))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
 
 

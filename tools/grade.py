@@ -24,6 +24,7 @@ import argparse
 import concurrent.futures
 import fcntl
 import functools
+import hashlib
 import json
 import math
 import os
@@ -161,41 +162,43 @@ SYMBOL_CACHE = {}
 SYMBOL_LOCK = threading.Lock()
 
 
-def suite_objects(ex, inc):
-    """The exercise's own test code, compiled once and reused while its sources and the
-    chapter's headers are unchanged: the same suites serve every submission graded.  The
-    cache is written only here, by the grader, never from inside a sandbox; each object
-    is compiled under a name of its own and moved into place whole, so that graders
-    running side by side never see a half-written one."""
-    cache = CACHE_DIR / ex.chapter_dir / ex.name
+def suite_objects(ex, inc_dirs):
+    """The exercise's own test code, compiled once for as long as what goes into it is
+    unchanged: the same suites serve every submission graded.  An object is filed under a
+    hash of everything the compiler reads (the source, every header it could include, the
+    command), so the runner and test library serve all of a chapter's exercises, and a
+    cache can be shared by trees in different places (the objects hold relative paths
+    only).  The cache is written only here, by the grader, never from inside a sandbox;
+    each object is compiled under a name of its own and moved into place whole, so that
+    graders running side by side never see a half-written one."""
     sources = list(ex.suites) + [ROOT / "tests" / "test_main.c", ROOT / "tests" / "testlib.c"]
-    # This file too: it holds the compiler's flags.
-    deps = sources + list((ROOT / "tests").glob("*.h")) + [Path(__file__)] + \
-        list((ROOT / "build" / f"ch{ex.chapter}" / "code" / "include").glob("*.h"))
-    newest = max(d.stat().st_mtime for d in deps)
-    objs = []
-    with CACHE_LOCK:
-        cache.mkdir(parents=True, exist_ok=True)
-    for src in sources:
-        obj = cache / (src.stem + ".o")
-        # One grader compiles, the others wait for it and then find the object fresh.
-        with open(cache / f".{src.stem}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not obj.exists() or obj.stat().st_mtime < newest:
-                tmp = cache / f".{src.stem}.{os.getpid()}.{threading.get_ident()}.o"
-                # Paths relative to the repository in __FILE__, so that Check's messages,
-                # and what a verdict says, do not depend on where the repository lies.
-                res = subprocess.run([CC] + CFLAGS + inc + [f"-ffile-prefix-map={ROOT}=.",
-                                                            "-c", os.path.relpath(src, ROOT),
-                                                            "-o", str(tmp)],
-                                     capture_output=True, text=True, cwd=ROOT)
-                if res.returncode != 0:
-                    tmp.unlink(missing_ok=True)
-                    raise GradeError(f"{ex.key}: the test suite does not compile:\n"
-                                     f"{res.stderr}")
-                os.replace(tmp, obj)
-        objs.append(obj)
-    return objs
+    inc = [f"-I{os.path.relpath(d, ROOT)}" for d in inc_dirs]
+    headers = hashlib.sha256()
+    for h in sorted(h for d in inc_dirs for h in d.glob("*.h")):
+        headers.update(h.name.encode() + b"\0" + h.read_bytes() + b"\0")
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    return [cached_object(src, inc, headers.copy()) for src in sources]
+
+
+def cached_object(src, inc, key):
+    rel = os.path.relpath(src, ROOT)
+    cmd = [CC] + CFLAGS + inc + ["-c", rel]
+    key.update(repr(cmd).encode() + b"\0" + src.read_bytes())
+    obj = CACHE_DIR / f"{key.hexdigest()[:32]}-{src.stem}.o"
+    # One grader compiles, the others wait for it and then find the object there.
+    with open(CACHE_DIR / f".{obj.stem}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not obj.exists():
+            tmp = CACHE_DIR / f".{obj.stem}.{os.getpid()}.{threading.get_ident()}.o"
+            # Paths relative to the repository in __FILE__, so that Check's messages,
+            # and what a verdict says, do not depend on where the repository lies.
+            res = subprocess.run(cmd + [f"-ffile-prefix-map={ROOT}=.", "-o", str(tmp)],
+                                 capture_output=True, text=True, cwd=ROOT)
+            if res.returncode != 0:
+                tmp.unlink(missing_ok=True)
+                raise GradeError(f"{rel}: the test suite does not compile:\n{res.stderr}")
+            os.replace(tmp, obj)
+    return obj
 
 
 def defined_globals(objs):
@@ -278,7 +281,7 @@ def build(ex, src_dir, work):
                                       library_defs, reference_calls))
         if reason:
             return None, log, reason
-    suites = suite_objects(ex, ["-I" + str(inc_dir), "-I" + str(ROOT / "tests")])
+    suites = suite_objects(ex, [inc_dir, ROOT / "tests"])
     link_inputs(ex, work, pfx, objs, suites)
     status, llog = in_build_sandbox(link_script(ex, work), inc_dir, work)
     log += llog
