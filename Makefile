@@ -14,6 +14,18 @@ MAKEFLAGS += --no-print-directory
 
 CC := gcc
 AR := ar
+# A compiler cache when the machine has one (`make tools` installs ccache): a rebuild
+# after `make clean`, and a handout unpacked elsewhere whose tangled files are this
+# tree's, compile nothing twice.  Objects name no directory (-ffile-prefix-map), so one
+# cache serves trees in different places; without ccache, `env` runs the compiler as is.
+ifndef CCACHE
+CCACHE := $(or $(shell command -v ccache 2>/dev/null),env)
+endif
+export CCACHE
+export CCACHE_DIR ?= $(CURDIR)/build/ccache
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+COMPILE = $(CCACHE) $(CC) -ffile-prefix-map=$(CURDIR)=.
 PYTHON ?= python3
 CSTD := -std=gnu11
 WARN := -Wall -Wextra -Werror
@@ -56,9 +68,9 @@ help:
 # ---------------------------------------------------------------------------
 # Tools.  Detected by command, so a machine that lost one is repaired.
 TOOL_PACKAGES := noweb pandoc check pkg-config lcov python3 graphviz spin bubblewrap gnuplot-nox \
-                 patch
+                 patch ccache
 TOOL_COMMANDS := notangle noroots pandoc checkmk pkg-config lcov genhtml $(PYTHON) dot spin bwrap \
-                 gnuplot patch
+                 gnuplot patch ccache
 
 ## tools: install the Debian packages the build needs (noweb without its TeX recommends)
 tools:
@@ -122,7 +134,7 @@ LIB_HDRS = $(wildcard code/include/*.h)
 
 build/lib/obj/%.o: code/src/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(CFLAGS) -pthread -Icode/include -c $< -o $@
+	$(COMPILE) $(CSTD) $(WARN) $(CFLAGS) -pthread -Icode/include -c $< -o $@
 
 build/lib/libhmmwb.a: $(LIB_OBJS)
 	@rm -f $@
@@ -147,24 +159,23 @@ PFX_OBJS_$(1) := $$(patsubst build/ch$(1)/code/src/%.c,build/ch$(1)/obj/%.o,$$(P
 build/ch$(1)/obj/%.o: reference/ch$(1)/%.o
 	@mkdir -p $$(@D)
 	@cp $$< $$@
-PFX_SUPPORT_$(1) := $$(patsubst tests/%.c,build/ch$(1)/obj/test-%.o,$$(TEST_SUPPORT))
+PFX_SUPPORT_$(1) := $$(patsubst tests/%.c,build/ch$(1)/tobj/test-%.o,$$(TEST_SUPPORT))
 
 build/ch$(1)/obj/%.o: build/ch$(1)/code/src/%.c $$(PFX_HDRS_$(1))
 	@mkdir -p $$(@D)
-	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread -Ibuild/ch$(1)/code/include -c $$< -o $$@
+	$$(COMPILE) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread -Ibuild/ch$(1)/code/include -c $$< -o $$@
 
 build/ch$(1)/libhmmwb.a: $$(PFX_OBJS_$(1))
 	@rm -f $$@
 	$$(AR) rcs $$@ $$^
 
-build/ch$(1)/obj/test-%.o: tests/%.c $$(TEST_HEADERS) $$(PFX_HDRS_$(1))
+build/ch$(1)/tobj/test-%.o: tests/%.c $$(TEST_HEADERS) $$(PFX_HDRS_$(1))
 	@mkdir -p $$(@D)
-	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread $$(CHECK_CFLAGS) -Ibuild/ch$(1)/code/include -Itests -c $$< -o $$@
+	$$(COMPILE) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread $$(CHECK_CFLAGS) -Ibuild/ch$(1)/code/include -Itests -c $$< -o $$@
 
-build/ch$(1)/tests/%: tests/%.c $$(PFX_SUPPORT_$(1)) $$(TEST_HEADERS) build/ch$(1)/libhmmwb.a
+build/ch$(1)/tests/%: build/ch$(1)/tobj/test-%.o $$(PFX_SUPPORT_$(1)) build/ch$(1)/libhmmwb.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread $$(CHECK_CFLAGS) -Ibuild/ch$(1)/code/include -Itests \
-	    $$< $$(PFX_SUPPORT_$(1)) build/ch$(1)/libhmmwb.a $$(CHECK_LIBS) -o $$@
+	$$(CC) $$(CFLAGS) -pthread $$< $$(PFX_SUPPORT_$(1)) build/ch$(1)/libhmmwb.a $$(CHECK_LIBS) -o $$@
 endef
 $(foreach n,$(CODE_NUMS),$(eval $(call prefix_rules,$(n))))
 

@@ -112,6 +112,9 @@ def run(cmd, cwd):
     # The suites' objects are filed under a hash of everything compiled into them
     # (tools/grade.py): the unpack compiles only what differs from this tree's.
     env["GRADE_CACHE"] = os.environ.get("GRADE_CACHE", str(ROOT / "build" / "grade-cache"))
+    # Likewise the compiler cache: the student chapters keep the instructor's line
+    # numbers, so their tangled files, and the objects compiled from them, are this tree's.
+    env["CCACHE_DIR"] = os.environ.get("CCACHE_DIR", str(ROOT / "build" / "ccache"))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
 
 

@@ -135,17 +135,34 @@ def gap_note(definition, exdir):
 
 
 def student_chapter(ch, lines, hidden):
-    out, i = [], 0
+    """The student edition of a chapter.  Its lines after a hidden part keep their
+    numbers wherever the parts are long enough to pay for their notes (blank lines, which
+    Markdown ignores, make up the difference): the `#line` directives of the code
+    tangled from them, and so the objects compiled from it, are then the instructor's,
+    and a compiler cache shared with the instructor's tree serves them."""
+    gaps = {}                                   # first body line -> (end, new lines)
+    for (c, i), (end, name, exdir, answers) in hidden.items():
+        if c == ch and end > i:                 # a part with a body to hide
+            part = [f"/* Yours to write: the exercise {exdir.name}. */\n"] + \
+                [line for line in lines[i:end] if USE.search(line)]  # the graph stays whole
+            gaps[i] = (end, gap_note(lines[i - 1], exdir) + part)
+    order = sorted(gaps)
+    grows = [gaps[i][1] and "".join(gaps[i][1]).count("\n") - 1 - (gaps[i][0] - i)
+             for i in order]
+    # The shift to leave after each part: none, or less than none where a later part
+    # grows the text and only the lines before it can make room.
+    after, want = [0] * len(order), 0
+    for k in reversed(range(len(order))):
+        after[k] = want
+        want = min(0, want - grows[k])
+    out, i, shift = [], 0, 0
     while i < len(lines):
-        key = (ch, i)
-        if key in hidden and hidden[key][0] > i:         # a part with a body to hide
-            end, name, exdir, answers = hidden[key]
-            rel = exdir.relative_to(ROOT)
-            out[-1:] = gap_note(out[-1], exdir)
-            out.append(f"/* Yours to write: the exercise {rel.name}. */\n")
-            for line in lines[i:end]:
-                if USE.search(line):            # keep the chunk graph whole
-                    out.append(line)
+        if i in gaps:
+            k = order.index(i)
+            end, new = gaps[i]
+            pad = max(0, after[k] - shift - grows[k])
+            shift += grows[k] + pad
+            out[-1:] = ["\n"] * pad + new      # the note replaces the definition line
             i = end
             continue
         out.append(lines[i])
