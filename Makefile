@@ -23,7 +23,7 @@ CCACHE := $(or $(shell command -v ccache 2>/dev/null),env)
 endif
 export CCACHE
 export CCACHE_DIR ?= $(CURDIR)/build/ccache
-export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 COMPILE = $(CCACHE) $(CC) -ffile-prefix-map=$(CURDIR)=.
 PYTHON ?= python3
