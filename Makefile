@@ -229,7 +229,8 @@ STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),starters solutions) \
 # In a student's handout, the last stage is the student's own work (MYWORK): every
 # exercise not yet solved fails it, named with its first failing test.
 STUDENT_STAGES := $(if $(wildcard reference),exercises)
-PARALLEL_STAGES := tools model $(STAFF_STAGES) $(STUDENT_STAGES)
+AFTER_BUILD_STAGES := $(foreach n,$(CODE_NUMS),ch$(n)) book tools model $(STAFF_STAGES) \
+                      $(STUDENT_STAGES)
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
@@ -244,16 +245,19 @@ check: tools build/code.stamp
 else
 check: tools
 	@rm -rf build/check/run
-	@for stage in sync build $(foreach n,$(CODE_NUMS),ch$(n)) book; do \
+	@for stage in sync build; do \
 	    STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage || echo "1 1" >build/check/run/$$stage; \
 	done
-	@# The last stages are independent of each other and mostly wait (on timeouts, on
-	@# sandboxes): run them side by side, print their lines in order.
-	@for stage in $(PARALLEL_STAGES); do \
+	@# Once everything is built, the stages are independent of each other, and many
+	@# mostly wait (on timeouts, on sandboxes): run them side by side, and print each
+	@# one's line as soon as it and every stage before it are done.
+	@pids=(); for stage in $(AFTER_BUILD_STAGES); do \
 	    { STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage >build/check/$$stage.line 2>&1 \
-	      || echo "1 1" >build/check/run/$$stage; } & \
-	done; wait; \
-	for stage in $(PARALLEL_STAGES); do cat build/check/$$stage.line; done
+	      || echo "1 1" >build/check/run/$$stage; } & pids+=($$!); \
+	done; \
+	i=0; for stage in $(AFTER_BUILD_STAGES); do \
+	    wait $${pids[$$i]} || true; cat build/check/$$stage.line; i=$$((i + 1)); \
+	done
 	@tools/verdict.sh build/check/run
 endif
 
