@@ -43,7 +43,11 @@ if [ -n "$inputs" ]; then
 fi
 
 start=$(date +%s)
-"$@" >"$log" 2>&1
+# Wall-clock and CPU seconds of the stage and everything it ran, for whoever tunes
+# the build: build/check/times/NAME holds "wall user system".
+mkdir -p "$top/times"
+TIMEFORMAT='%R %U %S'
+{ time "$@" >"$log" 2>&1; } 2>"$top/times/$name"
 rc=$?
 secs=$(( $(date +%s) - start ))
 
