@@ -16,7 +16,8 @@ The handout holds no reference answer in any readable form:
 * Exercises.  No solution/ folders; each suite and points file keeps only its public tests
   (the hidden ones stay on the staff side).
 * Staff tools.  No grader test submissions (tests/grading/), no tools only staff run, and
-  the Makefile's and README's staff-only parts left out.
+  the Makefile's and README's staff-only parts left out (between "staff-only begin" and
+  "staff-only end" lines, or a single line marked <!-- staff-only -->).
 
 Only committed files go in.  The handout's own `make` renders the student edition of
 the book from its chapters.
@@ -36,6 +37,7 @@ STAFF_FILES = {"tools/test_grader.py", "tools/autograder.py", "tools/test_autogr
                "tools/handout.py", "tools/check_handout.py"}
 BEGIN = re.compile(r"(#|<!--) staff-only begin")
 END = re.compile(r"(#|<!--) staff-only end")
+STAFF_LINE = "<!-- staff-only -->"   # one line, such as a table row, left out alone
 DEFN = re.compile(r"^<<(.+)>>=\s*$")
 USE = re.compile(r"<<(.+?)>>")
 
@@ -47,7 +49,7 @@ def student_text(text):
             skipping = True
         elif END.search(line):
             skipping = False
-        elif not skipping:
+        elif not skipping and STAFF_LINE not in line:
             out.append(line)
     return "".join(out)
 
