@@ -99,8 +99,9 @@ tangle: build/code.stamp
 # tangled: its chapters show their chunks as placeholders, and the libraries take the
 # compiled reference objects instead (tools/handout.py).
 # (An extension exercise's file is the book's own code, its starter: it stays.)
-ANSWER_FILES := $(if $(wildcard reference),$(shell grep -L '^kind *= *extension' \
-                  exercises/ch*/*/exercise.conf | xargs -r sed -n 's/^replaces *= *//p'))
+FILL_IN_FILES = $(shell grep -L '^kind *= *extension' exercises/ch*/*/exercise.conf \
+                  | xargs -r sed -n 's/^replaces *= *//p')
+ANSWER_FILES := $(if $(wildcard reference),$(FILL_IN_FILES))
 TANGLE := $(PYTHON) tools/tangle.py $(foreach f,$(ANSWER_FILES),--exclude $(f))
 TANGLE_DEPS := $(CHAPTERS) tools/tangle.py tools/solutions.sh \
                $(wildcard exercises/ch*/*/exercise.conf exercises/ch*/*/solution/*.patch)
@@ -128,8 +129,10 @@ check-sync:
 # (after the tangle, so the wildcards below see the trees).
 
 LIB_SRCS = $(wildcard code/src/*.c)
+# In a handout, the whole book's reference objects for the files it does not tangle.
+LIB_REFS = $(wildcard reference/ch$(LAST)/*.o)
 LIB_OBJS = $(patsubst code/src/%.c,build/lib/obj/%.o,$(LIB_SRCS)) \
-           $(patsubst reference/ch$(LAST)/%.o,build/lib/obj/%.o,$(wildcard reference/ch$(LAST)/*.o))
+           $(patsubst reference/ch$(LAST)/%.o,build/lib/obj/%.o,$(LIB_REFS))
 
 build/lib/obj/%.o: reference/ch$(LAST)/%.o
 	@mkdir -p $(@D)
@@ -304,12 +307,16 @@ check-stage-grader: prefix-libs
 # Sanitizer and coverage builds of the whole library and every test.
 ALL_TESTS := $(sort $(wildcard tests/ch[0-9][0-9]_*.c))
 
+# In a handout, the reference objects go in as they are, uninstrumented: the sanitizers
+# then check the book's code around them (and intercept their calls into libc).
+# ThreadSanitizer cannot see the atomics of uninstrumented code, and would report races
+# they order: its build takes reference/tsan/, compiled with its flags.
 define instrumented_build
 build/$(1)/obj/%.o: code/src/%.c $$(LIB_HDRS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CSTD) $$(WARN) $(2) -pthread -Icode/include -c $$< -o $$@
 
-build/$(1)/libhmmwb.a: $$(patsubst code/src/%.c,build/$(1)/obj/%.o,$$(LIB_SRCS))
+build/$(1)/libhmmwb.a: $$(patsubst code/src/%.c,build/$(1)/obj/%.o,$$(LIB_SRCS)) $(3)
 	@rm -f $$@
 	$$(AR) rcs $$@ $$^
 
@@ -322,9 +329,9 @@ endef
 ASAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 TSAN_FLAGS := -g -O1 -fsanitize=thread
 COV_FLAGS := -g -O0 --coverage
-$(eval $(call instrumented_build,asan,$(ASAN_FLAGS)))
-$(eval $(call instrumented_build,tsan,$(TSAN_FLAGS)))
-$(eval $(call instrumented_build,coverage,$(COV_FLAGS)))
+$(eval $(call instrumented_build,asan,$(ASAN_FLAGS),$$(LIB_REFS)))
+$(eval $(call instrumented_build,tsan,$(TSAN_FLAGS),$$(wildcard reference/tsan/*.o)))
+$(eval $(call instrumented_build,coverage,$(COV_FLAGS),$$(LIB_REFS)))
 
 ## check-asan: every test under AddressSanitizer and UBSan
 check-asan: tools build/code.stamp
@@ -343,7 +350,7 @@ check-valgrind: lib
 	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
 	@SIM_RUN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes" \
 	    CK_TIMEOUT_MULTIPLIER=20 tools/run-tests.sh "valgrind" $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
-$(eval $(call instrumented_build,valgrind,-g -O1))
+$(eval $(call instrumented_build,valgrind,-g -O1,$$(LIB_REFS)))
 
 ## coverage: line and branch coverage of the chapters' code, annotated on the .nw files
 coverage: tools build/code.stamp
@@ -404,6 +411,7 @@ check-grader: prefix-libs
 
 ## handout: build/handout.tar.gz for students: committed files only, no solutions, no staff targets
 handout: prefix-libs
+	@$(SUBMAKE) -j$(JOBS) $(patsubst src/%.c,build/tsan/obj/%.o,$(FILL_IN_FILES))
 	@$(PYTHON) tools/handout.py build/handout.tar.gz
 
 ## check-handout: make the handout, prove no answer line is in it, and build, check and grade a fresh unpack
@@ -464,9 +472,9 @@ BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(BENCH_SRCS))
 # Each benchmark is compiled with the library's sources in one link-time-optimised build,
 # so that calls across the library's files (kept apart for the exercises) are inlined as
 # they would be in one file.
-build/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS) $(LIB_REFS)
 	@mkdir -p $(@D)
-	@$(CC) $(CSTD) $(WARN) -O2 -flto -g -pthread -Icode/include $< $(LIB_SRCS) -o $@
+	@$(CC) $(CSTD) $(WARN) -O2 -flto -g -pthread -Icode/include $< $(LIB_SRCS) $(LIB_REFS) -o $@
 
 ## bench: measure the simulation against same-run baselines; tables, data and a plot in build/bench/
 bench: tools build/code.stamp

@@ -133,6 +133,25 @@ def last_line(text):
     return lines[-1] if lines else ""
 
 
+def instrumented_wiring(top):
+    """The handout's sanitizer, Valgrind, coverage and benchmark builds link the reference
+    objects for the files it does not tangle (ThreadSanitizer its own), or they fail to
+    link.  Building them all here would double this check's time; make's dry run shows
+    what they would link."""
+    wants = {"build/asan/libhmmwb.a": "reference/ch", "build/tsan/libhmmwb.a": "reference/tsan/",
+             "build/valgrind/libhmmwb.a": "reference/ch",
+             "build/coverage/libhmmwb.a": "reference/ch"}
+    wants.update({f"build/bench/{b.stem}": "reference/ch"
+                  for b in sorted((top / "tests" / "bench").glob("*.c"))})
+    problems = []
+    for target, ref in wants.items():
+        dry = run(["make", "-n", "-B", target], top)
+        if dry.returncode != 0 or ref not in dry.stdout:
+            problems.append(f"make {target} in the handout would not link {ref}*.o "
+                            f"(exit {dry.returncode})")
+    return problems
+
+
 def build_check(path):
     """Problems found building, checking and grading a fresh unpack of the handout."""
     problems = []
@@ -153,6 +172,7 @@ def build_check(path):
             problems.append(f"make check with every solution in mywork/ (exit "
                             f"{done.returncode}): {last_line(done.stdout + done.stderr)}"
                             + failed_stages(done.stdout + done.stderr))
+        problems += instrumented_wiring(top)
         empty = run(["make", "-s", "check-exercises", "MYWORK=nothing-yet"], top)
         want = f"exercises: 0 passed, {len(sols)} failed"
         named = empty.stdout.count("unsolved: ")

@@ -12,7 +12,8 @@ The handout holds no reference answer in any readable form:
 * Code.  code/ is tangled from the student chapters without the replaced files
   (tools/tangle.py --exclude); the libraries link compiled reference objects for them,
   reference/chNN/FILE.o for every chapter prefix that has the file, built by the
-  instructor's tree and stripped of debugging information.
+  instructor's tree and stripped of debugging information (and reference/tsan/FILE.o,
+  compiled for ThreadSanitizer, which must see the atomics of every file).
 * Exercises.  No solution/ folders; each suite and points file keeps only its public tests
   (the hidden ones stay on the staff side).
 * Staff tools.  No grader test submissions (tests/grading/), no tools only staff run, and
@@ -34,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_FILES = {"tools/test_grader.py", "tools/autograder.py", "tools/test_autograder.py",
-               "tools/handout.py", "tools/check_handout.py"}
+               "tools/handout.py", "tools/check_handout.py", ".ci/run"}
 BEGIN = re.compile(r"(#|<!--) staff-only begin")
 END = re.compile(r"(#|<!--) staff-only end")
 STAFF_LINE = "<!-- staff-only -->"   # one line, such as a table row, left out alone
@@ -216,15 +217,18 @@ def add(tar, name, data, mode=0o644):
 
 
 def reference_objects(tar):
+    """reference/chNN/FILE.o for every prefix that has the file, and reference/tsan/FILE.o
+    for the whole book's ThreadSanitizer build (make builds those before this runs)."""
     for num, root, exdir in exercises():
         stem = Path(root).stem
-        for obj in sorted((ROOT / "build").glob(f"ch*/obj/{stem}.o")):
-            prefix = obj.parent.parent.name
-            if prefix[2:] < num:
-                continue
+        objs = [(obj, obj.parent.parent.name)
+                for obj in sorted((ROOT / "build").glob(f"ch*/obj/{stem}.o"))
+                if obj.parent.parent.name[2:] >= num]
+        objs.append((ROOT / "build" / "tsan" / "obj" / f"{stem}.o", "tsan"))
+        for obj, where in objs:
             with tempfile.NamedTemporaryFile(suffix=".o") as tmp:
                 subprocess.run(["objcopy", "--strip-debug", str(obj), tmp.name], check=True)
-                add(tar, f"reference/{prefix}/{stem}.o", Path(tmp.name).read_bytes())
+                add(tar, f"reference/{where}/{stem}.o", Path(tmp.name).read_bytes())
 
 
 def student_code(tar, chapters_text):
