@@ -139,7 +139,7 @@ $(BOOK_PDF): $(BOOK_OUT)/pdf/book.md $(BOOK_SRC)/metadata.yaml $(BOOK_SRC)/pdf.y
 book-pdf-tools:
 	@if command -v xelatex >/dev/null 2>&1 && command -v rsvg-convert >/dev/null 2>&1 \
 	    && kpsewhich fvextra.sty needspace.sty lmodern.sty pzdr.tfm >/dev/null 2>&1 \
-	    && fc-list 2>/dev/null | grep -q 'DejaVu Serif'; then :; \
+	    && [ -n "$$(fc-list 'DejaVu Serif' 2>/dev/null)" ]; then :; \
 	else \
 	  inst="apt-get install -y --no-install-recommends $(BOOK_PDF_PACKAGES)"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
