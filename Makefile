@@ -43,6 +43,11 @@ export JOBS
 CHECK_LIBS ?= $(eval CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck))$(CHECK_LIBS)
 CHECK_CFLAGS ?= $(eval CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null))$(CHECK_CFLAGS)
 SUBMAKE = $(MAKE) -s CHECK_LIBS="$(CHECK_LIBS)" CHECK_CFLAGS="$(CHECK_CFLAGS)"
+# A sub-make runs JOBS jobs, or, inside a make that already runs jobs in parallel, shares
+# that make's job slots (a -j of its own would make GNU make warn and start a second pool).
+# Lines that start one are marked '+': make finds $(MAKE) only when a line names it, not
+# through $(SUBMAKE), and hands the job slots only to lines it knows are sub-makes.
+PAR = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 
 # Chapters: chapters/NN-slug.nw.  Chapter numbers that carry code and tests.
 CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*.nw))
@@ -61,8 +66,8 @@ TEST_HEADERS := $(wildcard tests/*.h)
 # ---------------------------------------------------------------------------
 ## all: install missing tools, tangle, build every chapter's library, render the book
 all: tools tangle
-	@$(SUBMAKE) -j$(JOBS) libs-quiet
-	@$(SUBMAKE) -j$(JOBS) book
+	+@$(SUBMAKE) $(PAR) libs-quiet
+	+@$(SUBMAKE) $(PAR) book
 	@echo "Done.  Read the book: open build/book/index.html in a browser."
 
 ## help: list every target
@@ -118,10 +123,12 @@ build/code.stamp: $(TANGLE_DEPS) $(wildcard code/src/*.c code/include/*.h)
 # It compares before tangling anything, so a stale code/ cannot be repaired unseen.
 check-sync:
 	@$(TANGLE) --check code $(CHAPTERS) \
-	    || { echo "check-sync: code/ is out of date: run 'make tangle' and commit code/"; exit 1; }
+	    || { echo "check-sync: code/ is out of date: run 'make tangle' and commit code/" \
+	              "(a file edited by hand stops the tangle: move the edit into its chapter first)"; \
+	         exit 1; }
 	@$(TANGLE) --prefixes build $(CHAPTERS)
 	@tools/solutions.sh check build
-	@echo "check-sync: code/ and the exercises' solutions match the chapters"
+	@echo "check-sync: $(if $(wildcard exercises/*/*/solution),code/ and the exercises' solutions match,code/ matches) the chapters"
 
 # ---------------------------------------------------------------------------
 # Libraries.  build/lib from code/; build/chNN from chapters 00..NN alone.
@@ -149,7 +156,7 @@ build/lib/libhmmwb.a: $(LIB_OBJS)
 
 ## lib: build/lib/libhmmwb.a, the whole library (headers in code/include)
 lib: build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) build/lib/libhmmwb.a
+	+@$(SUBMAKE) $(PAR) build/lib/libhmmwb.a
 
 # Each prefix runs the suites of its own chapter; the last prefix, which is the
 # whole book, runs every suite.  `make check CHAPTER=NN` runs ch01..chNN on NN.
@@ -197,13 +204,13 @@ libs-quiet: build/lib/libhmmwb.a $(PREFIX_LIBS)
 
 ## libs: the whole library and build/chNN/libhmmwb.a for every chapter prefix
 libs: build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) libs-quiet
+	+@$(SUBMAKE) $(PAR) libs-quiet
 
 prefix-libs: build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) prefix-libs-built
+	+@$(SUBMAKE) $(PAR) prefix-libs-built
 
 prefix-bins: build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) prefix-bins-built
+	+@$(SUBMAKE) $(PAR) prefix-bins-built
 
 # One prefix's tests, e.g. `make test-prefix-03`: its own suites (all of them for the last).
 test-prefix-%: prefix-bins
@@ -246,7 +253,7 @@ ifeq ($(filter $(CHAPTER),$(CODE_NUMS)),)
 $(error CHAPTER=$(CHAPTER): no such chapter with code; choose one of: $(CODE_NUMS))
 endif
 check: tools build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) $(call pfx_bins,$(CHAPTER),$(call tests_upto,$(CHAPTER)))
+	+@$(SUBMAKE) $(PAR) $(call pfx_bins,$(CHAPTER),$(call tests_upto,$(CHAPTER)))
 	@tools/run-tests.sh "chapter $(CHAPTER) prefix, suites 01..$(CHAPTER)" \
 	    $(call pfx_bins,$(CHAPTER),$(call tests_upto,$(CHAPTER)))
 else
@@ -257,8 +264,16 @@ check: tools
 	done
 	@# Once everything is built, the stages are independent of each other, and many
 	@# mostly wait (on timeouts, on sandboxes): run them side by side, and print each
-	@# one's line as soon as it and every stage before it are done.
-	@pids=(); for stage in $(AFTER_BUILD_STAGES); do \
+	@# one's line as soon as it and every stage before it are done.  Without a build
+	@# they could only repeat its error: each is counted as failed, not run.
+	@read -r _ built_failed <build/check/run/build 2>/dev/null || built_failed=1; \
+	if [ "$$built_failed" -ne 0 ]; then \
+	    for stage in $(AFTER_BUILD_STAGES); do \
+	        printf '%-10s not run: the build failed\n' "$$stage:"; echo "0 1" >build/check/run/$$stage; \
+	    done; \
+	    exit 0; \
+	fi; \
+	pids=(); for stage in $(AFTER_BUILD_STAGES); do \
 	    { STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage >build/check/$$stage.line 2>&1 \
 	      || echo "1 1" >build/check/run/$$stage; } & pids+=($$!); \
 	done; \
@@ -335,19 +350,19 @@ $(eval $(call instrumented_build,coverage,$(COV_FLAGS),$$(LIB_REFS)))
 
 ## check-asan: every test under AddressSanitizer and UBSan
 check-asan: tools build/code.stamp
-	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/asan/tests/%,$(ALL_TESTS))
+	+@$(MAKE) -s $(PAR) $(patsubst tests/%.c,build/asan/tests/%,$(ALL_TESTS))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    tools/run-tests.sh "asan+ubsan" $(patsubst tests/%.c,build/asan/tests/%,$(ALL_TESTS))
 
 ## check-tsan: every test under ThreadSanitizer
 check-tsan: tools build/code.stamp
-	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/tsan/tests/%,$(ALL_TESTS))
+	+@$(MAKE) -s $(PAR) $(patsubst tests/%.c,build/tsan/tests/%,$(ALL_TESTS))
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SIM_RUN_WRAPPER="setarch -R" \
 	    tools/run-tests.sh "tsan" $(patsubst tests/%.c,build/tsan/tests/%,$(ALL_TESTS))
 
 ## check-valgrind: every test under Valgrind memcheck (slow)
 check-valgrind: lib
-	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
+	+@$(MAKE) -s $(PAR) $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
 	@SIM_RUN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes" \
 	    CK_TIMEOUT_MULTIPLIER=20 tools/run-tests.sh "valgrind" $(patsubst tests/%.c,build/valgrind/tests/%,$(ALL_TESTS))
 $(eval $(call instrumented_build,valgrind,-g -O1,$$(LIB_REFS)))
@@ -355,7 +370,7 @@ $(eval $(call instrumented_build,valgrind,-g -O1,$$(LIB_REFS)))
 ## coverage: line and branch coverage of the chapters' code, annotated on the .nw files
 coverage: tools build/code.stamp
 	@rm -rf build/coverage/obj/*.gcda build/coverage/html
-	@$(MAKE) -s -j$(JOBS) $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS))
+	+@$(MAKE) -s $(PAR) $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS))
 	@tools/run-tests.sh "coverage" $(patsubst tests/%.c,build/coverage/tests/%,$(ALL_TESTS)) >/dev/null \
 	    || echo "coverage: some tests failed; the report covers the tests that passed"
 	@lcov -q -c -d build/coverage/obj -o build/coverage/all.info --rc lcov_branch_coverage=1 2>/dev/null
@@ -373,7 +388,7 @@ grade: prefix-libs
 
 # The chapter libraries a grader needs, and only those: `make grade-libs PREFIXES="01 04"`.
 grade-libs: build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) $(foreach n,$(or $(PREFIXES),$(CODE_NUMS)),build/ch$(n)/libhmmwb.a)
+	+@$(SUBMAKE) $(PAR) $(foreach n,$(or $(PREFIXES),$(CODE_NUMS)),build/ch$(n)/libhmmwb.a)
 
 # staff-only begin
 ## autograder [ASSIGNMENT="chNN-slug/NAME ..."]: build/autograder.zip for Gradescope (default: every exercise)
@@ -411,7 +426,7 @@ check-grader: prefix-libs
 
 ## handout: build/handout.tar.gz for students: committed files only, no solutions, no staff targets
 handout: prefix-libs
-	@$(SUBMAKE) -j$(JOBS) $(patsubst src/%.c,build/tsan/obj/%.o,$(FILL_IN_FILES))
+	+@$(SUBMAKE) $(PAR) $(patsubst src/%.c,build/tsan/obj/%.o,$(FILL_IN_FILES))
 	@$(PYTHON) tools/handout.py build/handout.tar.gz
 
 ## check-handout: make the handout, prove no answer line is in it, and build, check and grade a fresh unpack
@@ -432,7 +447,7 @@ FIGURE_SVGS := $(foreach n,04 08 09,$(LADDER_FIGURES_$(n):.txt=.svg)) $(DOT_FIGU
 
 ## figures: run the race scenarios and draw their ladder diagrams, and the state diagrams
 figures: tools build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) $(FIGURE_SVGS)
+	+@$(SUBMAKE) $(PAR) $(FIGURE_SVGS)
 
 define ladder_traces
 $$(LADDER_FIGURES_$(1)) &: build/ch$(1)/tests/$(2)
@@ -454,8 +469,13 @@ BOOK_FIGURE_DEPS := figures
 
 ## check-tools: the self-tests of the build's own tools (diagram drawer, link checker)
 check-tools:
-	@$(PYTHON) tools/ladder.py --self-test | tail -n 1
-	@$(PYTHON) tools/check_book.py --self-test | tail -n 1
+	@l=$$($(PYTHON) tools/ladder.py --self-test | tail -n 1); \
+	c=$$($(PYTHON) tools/check_book.py --self-test | tail -n 1); \
+	read -r lp lf < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$$/\1 \2/' <<<"$$l"); \
+	read -r cp cf < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$$/\1 \2/' <<<"$$c"); \
+	echo "check-tools: ladder drawer $${lp:-?} of $$((lp + lf)), link checker $${cp:-?} of $$((cp + cf))"; \
+	echo "check-tools: $$((lp + cp)) passed, $$((lf + cf)) failed"; \
+	[ "$$((lf + cf))" -eq 0 ] && [ -n "$$lp" ] && [ -n "$$cp" ]
 
 ## check-model: model-check the interval-notifier protocol with SPIN (and its broken variants)
 check-model:
@@ -478,7 +498,7 @@ build/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS) $(LIB_REFS)
 
 ## bench: measure the simulation against same-run baselines; tables, data and a plot in build/bench/
 bench: tools build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) $(BENCH_BINS)
+	+@$(SUBMAKE) $(PAR) $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $${b##*/}"; $$b build/bench/$${b##*/}.dat || exit 1; done
 	@tools/bench_machine.sh >build/bench/machine.txt
 	@gnuplot -e "hmm='build/bench/bench_hmm.dat'; mig='build/bench/bench_migrate.dat'; \
@@ -528,7 +548,7 @@ $(foreach e,$(EXAMPLES),$(eval $(call example_rules,$(e))))
 
 ## examples: build and run the programs the chapters show, keeping their output for the book
 examples: build/code.stamp
-	@$(SUBMAKE) -j$(JOBS) $(foreach e,$(EXAMPLES),build/book-inc/$(e).md)
+	+@$(SUBMAKE) $(PAR) $(foreach e,$(EXAMPLES),build/book-inc/$(e).md)
 	@echo "examples: $(words $(EXAMPLES)) programs run; output in build/book-inc/"
 
 BOOK_CHAPTERS := $(CHAPTERS) $(sort $(wildcard chapters/[A-Z]-*.nw))

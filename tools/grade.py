@@ -508,14 +508,19 @@ def print_table(rows, tests):
     print(f"Score: {sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)}")
 
 
-def report_unsolved(rows, tests):
-    """A student's `make check`: every exercise below full marks is named, with why."""
+def report_unsolved(rows, tests, mywork, note=""):
+    """A student's `make check`: every exercise below full marks is named, with why; the
+    ones not started first, so that the ones in progress end the report, where a short
+    view of it (make check's) shows them."""
     unsolved = [(ex, got, summary) for ex, got, summary in rows if got < ex.max_points]
+    unsolved.sort(key=lambda r: r[2] != "not submitted")     # stable: chapter order kept
     width = max(len(ex.key) for ex, _, _ in rows) + 2
     for ex, got, summary in unsolved:
-        why = (f"not started: copy its starter/ into mywork/{ex.key}/"
+        why = (f"not started: copy its starter/ into {mywork}/{ex.key}/"
                if summary == "not submitted" else summary)
         print(f"unsolved: {ex.key:<{width}} {got:>3}/{ex.max_points:<3} {why}")
+    if note:
+        print(note)
     print(f"Score: {sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)}")
     print(f"exercises: {len(rows) - len(unsolved)} passed, {len(unsolved)} failed")
     return 1 if unsolved else 0
@@ -562,9 +567,10 @@ def main():
         exercises = find_exercises(set(args.only) if args.only else None)
         if not exercises:
             raise GradeError("no exercises found")
+        mywork, note = args.submission, ""
         if args.expect == "solved" and args.submission and not args.submission.exists():
-            print(f"grade: {args.submission}/ does not exist yet: every exercise is unsolved "
-                  f"(the README's *Exercises and grading* says how to start one)")
+            note = (f"grade: {args.submission}/ does not exist yet: every exercise is "
+                    f"unsolved (the README's *Exercises and grading* says how to start one)")
             args.submission = ROOT / "build" / "no-submission"
             args.submission.mkdir(parents=True, exist_ok=True)
         for given in (args.submission, args.batch):
@@ -590,7 +596,7 @@ def main():
         return 2
 
     if args.expect == "solved":
-        return report_unsolved(rows, tests)
+        return report_unsolved(rows, tests, mywork, note)
     print_table(rows, tests)
     if args.expect == "full":
         # Every test of every reference solution must pass.

@@ -79,6 +79,8 @@ if grep -qE '^[^ :]+:[0-9]+:[FE]:' "$log"; then
     grep -E '^[^ :]+:[0-9]+:[FE]:|no Check summary' "$log" | head -n 20
     grep -E "$COUNT_RE" "$log" | tail -n 1
 else
+    shown=$(grep -cvE '^make(\[[0-9]+\])?: \*\*\*' "$log")
+    [ "$shown" -gt 30 ] && echo "($((shown - 30)) lines more above these, in $log)"
     grep -vE '^make(\[[0-9]+\])?: \*\*\*' "$log" | tail -n 30
 fi | sed 's/^/    /'
 [ -n "$key" ] && rm -f "$cache.key" "$cache.verdict"

@@ -129,8 +129,9 @@ def tangle_tree(out, stream, check_only=False, exclude=()):
             raise TangleError(
                 f"{path} was edited by hand, and tangling would overwrite the edit.\n"
                 f"  Move the change into the chapter: the '#line N \"chapters/...\"' line above\n"
-                f"  the edited lines names the chunk's file and line.  Then restore the file\n"
-                f"  (git checkout -- {path}) and run 'make' again.")
+                f"  the edited lines names the chunk's file and line.  Then delete the file\n"
+                f"  (rm {path}, or git checkout -- {path}) and run 'make' again:\n"
+                f"  it is tangled afresh from the chapter.")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text)
