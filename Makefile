@@ -269,7 +269,7 @@ check: tools
 	@read -r _ built_failed <build/check/run/build 2>/dev/null || built_failed=1; \
 	if [ "$$built_failed" -ne 0 ]; then \
 	    for stage in $(AFTER_BUILD_STAGES); do \
-	        printf '%-10s not run: the build failed\n' "$$stage:"; echo "0 1" >build/check/run/$$stage; \
+	        printf '%-11s not run: the build failed\n' "$$stage:"; echo "0 1" >build/check/run/$$stage; \
 	    done; \
 	    exit 0; \
 	fi; \

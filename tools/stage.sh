@@ -37,7 +37,7 @@ if [ -n "$inputs" ]; then
     if [ -f "$cache.key" ] && [ "$(cat "$cache.key")" = "$key" ] && [ -f "$cache.verdict" ]; then
         read -r passed failed when line <"$cache.verdict"
         echo "$passed $failed" >"$top/run/$name"
-        printf '%-10s %s (unchanged inputs: verdict of %s)\n' "$name:" "$line" "$when"
+        printf '%-11s %s (unchanged inputs: verdict of %s)\n' "$name:" "$line" "$when"
         exit 0
     fi
 fi
@@ -65,14 +65,14 @@ echo "$passed $failed" >"$top/run/$name"
 last=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
 last=${last#"$name: "}
 if [ "$rc" -eq 0 ]; then
-    printf '%-10s %s (%ss)\n' "$name:" "$last" "$secs"
+    printf '%-11s %s (%ss)\n' "$name:" "$last" "$secs"
     if [ -n "$key" ]; then
         echo "$key" >"$cache.key"
         echo "$passed $failed $(date '+%Y-%m-%dT%H:%M') $last" >"$cache.verdict"
     fi
     exit 0
 fi
-printf '%-10s FAILED (exit %s; whole output in %s):\n' "$name:" "$rc" "$log"
+printf '%-11s FAILED (exit %s; whole output in %s):\n' "$name:" "$rc" "$log"
 # Check's own failure lines (file:line:F|E:case:test:...) say it best; other tools'
 # last lines otherwise.  Make's "*** Error" lines only repeat the exit status.
 if grep -qE '^[^ :]+:[0-9]+:[FE]:' "$log"; then
