@@ -167,8 +167,9 @@ def build_check(path):
             dest = top / "mywork" / sol.parent.parent.name / sol.parent.name
             shutil.copytree(sol, dest)
         done = run(["make", "check"], top)
-        want = f"exercises: {len(sols)} passed, 0 failed"
-        if done.returncode != 0 or want not in done.stdout:
+        # The stage's line: "exercises:", padding, then the count.
+        want = re.compile(rf"^exercises: +{len(sols)} passed, 0 failed", re.M)
+        if done.returncode != 0 or not want.search(done.stdout):
             problems.append(f"make check with every solution in mywork/ (exit "
                             f"{done.returncode}): {last_line(done.stdout + done.stderr)}"
                             + failed_stages(done.stdout + done.stderr))
