@@ -20,6 +20,7 @@ It also fails if the handout holds a solution/ folder, a grader test submission,
 hidden test (one whose points line is not `visible`).
 """
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -183,7 +184,8 @@ def build_check(path):
     return problems
 
 
-def main(path, build=False):
+def scan(path):
+    """(files, solution lines, hidden tests, problems) of the handout's contents."""
     answers, hidden = solution_lines(), hidden_tests()
     problems = []
     files = 0
@@ -204,13 +206,21 @@ def main(path, build=False):
                 for test in sorted(hidden):
                     if re.search(rf"\b{test}\b", text):
                         problems.append(f"{name}: names the hidden test {test}")
-    if build:
-        problems += build_check(path)
+    return files, len(answers), len(hidden), problems
+
+
+def main(path, build=False):
+    # The build check mostly waits for its make; the scan runs beside it.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        scanned = pool.submit(scan, path)
+        built = build_check(path) if build else []
+        files, answers, hidden, problems = scanned.result()
+    problems += built
     for p in problems:
         print("  " + p)
     verdict = "0 problems" if not problems else f"{len(problems)} problems"
-    print(f"check-handout: {files} files, {len(answers)} solution lines, "
-          f"{len(hidden)} hidden tests looked for{', built and graded' if build else ''}, "
+    print(f"check-handout: {files} files, {answers} solution lines, "
+          f"{hidden} hidden tests looked for{', built and graded' if build else ''}, "
           f"{verdict}")
     return 1 if problems else 0
 
