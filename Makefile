@@ -225,7 +225,8 @@ test-prefix-%: prefix-bins
 #
 # Stages of `make check`, in order (tools/stage.sh runs each, logs in build/check/logs):
 #   sync       code/ and the solutions match a fresh tangle of the chapters
-#   build      every chapter prefix's library and test programs compile (-Werror)
+#   libs       every chapter prefix's library compiles (-Werror)
+#   build      every chapter prefix's test programs compile
 #   chNN       prefix NN's own suites; the last prefix runs every chapter's suites
 #   book       the rendered book: every link, anchor and image resolves, no noweb leaks
 #   tools      the self-tests of the ladder-diagram drawer and the link checker
@@ -246,8 +247,11 @@ STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),starters solutions) \
 # In a student's handout, the last stage is the student's own work (MYWORK): every
 # exercise not yet solved fails it, named with its first failing test.
 STUDENT_STAGES := $(if $(wildcard reference),exercises)
-AFTER_BUILD_STAGES := $(foreach n,$(CODE_NUMS),ch$(n)) book tools model $(STAFF_STAGES) \
-                      $(STUDENT_STAGES)
+# After sync and libs: the stages that need only the libraries start beside the build
+# of the test programs; the chapters' suites and the book (whose figures run some of
+# them) start once that build is done.
+EARLY_STAGES := tools model $(STAFF_STAGES) $(STUDENT_STAGES)
+LATE_STAGES := $(foreach n,$(CODE_NUMS),ch$(n)) book
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
                 $(TEST_SUPPORT) $(TEST_HEADERS) $(PREFIX_LIBS)
@@ -261,35 +265,17 @@ check: tools build/code.stamp
 	    $(call pfx_bins,$(CHAPTER),$(call tests_upto,$(CHAPTER)))
 else
 check: tools
-	@rm -rf build/check/run
-	@for stage in sync build; do \
-	    STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage || echo "1 1" >build/check/run/$$stage; \
-	done
-	@# Once everything is built, the stages are independent of each other, and many
-	@# mostly wait (on timeouts, on sandboxes): run them side by side, and print each
-	@# one's line as soon as it and every stage before it are done.  Without a build
-	@# they could only repeat its error: each is counted as failed, not run.
-	@read -r _ built_failed <build/check/run/build 2>/dev/null || built_failed=1; \
-	if [ "$$built_failed" -ne 0 ]; then \
-	    for stage in $(AFTER_BUILD_STAGES); do \
-	        printf '%-11s not run: the build failed\n' "$$stage:"; echo "0 1" >build/check/run/$$stage; \
-	    done; \
-	    exit 0; \
-	fi; \
-	pids=(); for stage in $(AFTER_BUILD_STAGES); do \
-	    { STAGE_KEEP_GOING=1 $(SUBMAKE) check-stage-$$stage >build/check/$$stage.line 2>&1 \
-	      || echo "1 1" >build/check/run/$$stage; } & pids+=($$!); \
-	done; \
-	i=0; for stage in $(AFTER_BUILD_STAGES); do \
-	    wait $${pids[$$i]} || true; cat build/check/$$stage.line; i=$$((i + 1)); \
-	done
+	@# tools/check_run.sh runs them in order, side by side where it can.
+	@SUBMAKE='$(SUBMAKE)' tools/check_run.sh "$(EARLY_STAGES)" "$(LATE_STAGES)"
 	@tools/verdict.sh build/check/run
 endif
 
 check-stage-sync:
 	@tools/stage.sh sync -- $(MAKE) -s check-sync
+check-stage-libs:
+	@tools/stage.sh libs -- bash -c '$(SUBMAKE) prefix-libs && echo "libs: $(words $(CODE_NUMS)) chapter libraries"'
 check-stage-build:
-	@tools/stage.sh build -- bash -c '$(SUBMAKE) prefix-bins && echo "build: $(words $(CODE_NUMS)) chapter libraries and $(words $(PREFIX_BINS)) test programs"'
+	@tools/stage.sh build -- bash -c '$(SUBMAKE) prefix-bins && echo "build: $(words $(PREFIX_BINS)) test programs"'
 check-stage-ch%:
 	@tools/stage.sh ch$* -- $(SUBMAKE) test-prefix-$*
 check-stage-book:
