@@ -279,7 +279,7 @@ check-stage-build:
 check-stage-ch%:
 	@tools/stage.sh ch$* -- $(SUBMAKE) test-prefix-$*
 check-stage-book:
-	@tools/stage.sh book -- $(SUBMAKE) check-book
+	@tools/stage.sh book -- $(SUBMAKE) -j$(JOBS) check-book
 check-stage-tools:
 	@tools/stage.sh tools --inputs "tools/ladder.py tools/check_book.py" -- $(SUBMAKE) check-tools
 check-stage-model:
