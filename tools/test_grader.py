@@ -139,7 +139,8 @@ def check_hostile():
     key = "ch01-physical-memory/frame-check"
     expect(score(key) == 0 and "not submitted" in outputs(key), f"{key}: not 'not submitted'")
     key = "ch02-address-spaces/dontneed"
-    expect(score(key) == 0 and "s of CPU time" in outputs(key),
+    looping = tests[key].get("private_pages_read_zero_and_are_freed", {}).get("output", "")
+    expect(score(key) == 0 and "s of CPU time" in looping,
            f"{key}: the loop is not reported as stopped by its CPU budget")
     key = "ch03-mmu-notifiers/release"
     expect(score(key) == 0 and "s asleep" in outputs(key),
