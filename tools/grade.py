@@ -157,7 +157,6 @@ def first_error(log):
     return lines[0].strip() if lines else "build failed"
 
 
-CACHE_LOCK = threading.Lock()
 SYMBOL_CACHE = {}
 SYMBOL_LOCK = threading.Lock()
 

@@ -144,14 +144,15 @@ def student_chapter(ch, lines, hidden):
     tangled from them, and so the objects compiled from it, are then the instructor's,
     and a compiler cache shared with the instructor's tree serves them."""
     gaps = {}                                   # first body line -> (end, new lines)
-    for (c, i), (end, name, exdir, answers) in hidden.items():
+    for (c, i), (end, _, exdir, _) in hidden.items():
         if c == ch and end > i:                 # a part with a body to hide
             part = [f"/* Yours to write: the exercise {exdir.name}. */\n"] + \
                 [line for line in lines[i:end] if USE.search(line)]  # the graph stays whole
             gaps[i] = (end, gap_note(lines[i - 1], exdir) + part)
     order = sorted(gaps)
-    grows = [gaps[i][1] and "".join(gaps[i][1]).count("\n") - 1 - (gaps[i][0] - i)
-             for i in order]
+    # How many lines each part adds (its note, less the definition line it replaces,
+    # plus what stays of its body) or, if negative, frees.
+    grows = ["".join(gaps[i][1]).count("\n") - 1 - (gaps[i][0] - i) for i in order]
     # The shift to leave after each part: none, or less than none where a later part
     # grows the text and only the lines before it can make room.
     after, want = [0] * len(order), 0
