@@ -531,9 +531,14 @@ build/$(call example_ch,$(1))/examples/$(1): build/$(call example_ch,$(1))/code/
 	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) -pthread -Ibuild/$(call example_ch,$(1))/code/include $$< \
 	    build/$(call example_ch,$(1))/libhmmwb.a -o $$@
 
-build/book-inc/$(1).md: build/$(call example_ch,$(1))/examples/$(1) tools/run_example.sh
+# The book asks for the output from the top, maybe before anything is tangled: tangle
+# first, then build the program in a sub-make, which sees the tangled trees.  The output
+# is rewritten only when it changed, so that the pages are not rendered again for nothing.
+build/book-inc/$(1).md: build/code.stamp tools/run_example.sh
+	+@$$(SUBMAKE) build/$(call example_ch,$(1))/examples/$(1)
 	@mkdir -p $$(@D)
-	@tools/run_example.sh $$< >$$@.tmp && mv $$@.tmp $$@
+	@tools/run_example.sh build/$(call example_ch,$(1))/examples/$(1) >$$@.tmp
+	@if cmp -s $$@.tmp $$@; then rm $$@.tmp; else mv $$@.tmp $$@; fi
 endef
 $(foreach e,$(EXAMPLES),$(eval $(call example_rules,$(e))))
 
