@@ -16,8 +16,11 @@ CC := gcc
 AR := ar
 # A compiler cache when the machine has one (`make tools` installs ccache): a rebuild
 # after `make clean`, and a handout unpacked elsewhere whose tangled files are this
-# tree's, compile nothing twice.  Objects name no directory (-ffile-prefix-map), so one
-# cache serves trees in different places; without ccache, `env` runs the compiler as is.
+# tree's, compile nothing twice.  Every path on a compile's command line is relative to
+# the tree (and ccache makes the compiler's own relative to CCACHE_BASEDIR), so one cache
+# serves trees in different places, straight from its index, without preprocessing; the
+# price is that an object found there names, in its debugging information, the directory
+# of the tree that compiled it first.  Without ccache, `env` runs the compiler as is.
 ifndef CCACHE
 CCACHE := $(or $(shell command -v ccache 2>/dev/null),env)
 endif
@@ -25,7 +28,11 @@ export CCACHE
 export CCACHE_DIR ?= $(CURDIR)/build/ccache
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
-COMPILE = $(CCACHE) $(CC) -ffile-prefix-map=$(CURDIR)=.
+# The tangled files' #line directives name the chapters, so ccache would take them for
+# headers and look a handout's chapters (answers hidden) up as changed ones; the
+# compiler never reads them.
+export CCACHE_IGNOREHEADERS := chapters
+COMPILE = $(CCACHE) $(CC)
 PYTHON ?= python3
 CSTD := -std=gnu11
 WARN := -Wall -Wextra -Werror
@@ -141,8 +148,10 @@ check-sync:
 LIB_SRCS = $(wildcard code/src/*.c)
 # In a handout, the whole book's reference objects for the files it does not tangle.
 LIB_REFS = $(wildcard reference/ch$(LAST)/*.o)
-LIB_OBJS = $(patsubst code/src/%.c,build/lib/obj/%.o,$(LIB_SRCS)) \
-           $(patsubst reference/ch$(LAST)/%.o,build/lib/obj/%.o,$(LIB_REFS))
+# Sorted, so that a handout's library, whose reference objects come from elsewhere,
+# holds its members in the same order, and its programs are the same code as this tree's.
+LIB_OBJS = $(sort $(patsubst code/src/%.c,build/lib/obj/%.o,$(LIB_SRCS)) \
+                  $(patsubst reference/ch$(LAST)/%.o,build/lib/obj/%.o,$(LIB_REFS)))
 
 build/lib/obj/%.o: reference/ch$(LAST)/%.o
 	@mkdir -p $(@D)
@@ -170,8 +179,8 @@ define prefix_rules
 PFX_SRCS_$(1) := $$(wildcard build/ch$(1)/code/src/*.c)
 PFX_HDRS_$(1) := $$(wildcard build/ch$(1)/code/include/*.h)
 PFX_REF_$(1) := $$(patsubst reference/ch$(1)/%.o,build/ch$(1)/obj/%.o,$$(wildcard reference/ch$(1)/*.o))
-PFX_OBJS_$(1) := $$(patsubst build/ch$(1)/code/src/%.c,build/ch$(1)/obj/%.o,$$(PFX_SRCS_$(1))) \
-                 $$(PFX_REF_$(1))
+PFX_OBJS_$(1) := $$(sort $$(patsubst build/ch$(1)/code/src/%.c,build/ch$(1)/obj/%.o,$$(PFX_SRCS_$(1))) \
+                        $$(PFX_REF_$(1)))
 
 build/ch$(1)/obj/%.o: reference/ch$(1)/%.o
 	@mkdir -p $$(@D)
@@ -238,7 +247,9 @@ test-prefix-%: prefix-bins
 #   handout    the students' handout holds no answer line, and checks and grades unpacked
 #   exercises  (student's handout only) every exercise in MYWORK scores full marks
 # The stages from tools on depend only on their inputs; when those are unchanged since a
-# passing run, the recorded verdict is reused (and says so).
+# passing run, the recorded verdict is reused (and says so).  A chapter's suites run in
+# every `make check`, but once only: the handout's unpack, checked inside it, runs the
+# same programs (tools/stage.sh --programs).
 # A student's handout has no solutions and no grader test submissions: the stages that
 # need them, and the starters' (a property of the tests, not of a student's work), are
 # staff-only and left out there.
@@ -247,10 +258,12 @@ STAFF_STAGES := $(if $(wildcard exercises/*/*/solution),starters solutions) \
 # In a student's handout, the last stage is the student's own work (MYWORK): every
 # exercise not yet solved fails it, named with its first failing test.
 STUDENT_STAGES := $(if $(wildcard reference),exercises)
-# After sync and libs: the stages that need only the libraries start beside the build
-# of the test programs; the chapters' suites and the book (whose figures run some of
-# them) start once that build is done.
-EARLY_STAGES := tools model $(STAFF_STAGES) $(STUDENT_STAGES)
+# The model checker and the tools' self-tests need nothing built: they start at once,
+# beside sync.  After sync and libs: the stages that need only the libraries start beside
+# the build of the test programs; the chapters' suites and the book (whose figures run
+# some of them) start once that build is done.
+FREE_STAGES := tools model
+EARLY_STAGES := $(STAFF_STAGES) $(STUDENT_STAGES)
 LATE_STAGES := $(foreach n,$(CODE_NUMS),ch$(n)) book
 GRADER_INPUTS = tools/grade.py tools/policy.py tools/sandbox.py \
                 $(wildcard exercises/ch*/*/*/* exercises/ch*/*/*.conf) \
@@ -266,7 +279,7 @@ check: tools build/code.stamp
 else
 check: tools
 	@# tools/check_run.sh runs them in order, side by side where it can.
-	@SUBMAKE='$(SUBMAKE)' tools/check_run.sh "$(EARLY_STAGES)" "$(LATE_STAGES)"
+	@SUBMAKE='$(SUBMAKE)' tools/check_run.sh "$(FREE_STAGES)" "$(EARLY_STAGES)" "$(LATE_STAGES)"
 	@tools/verdict.sh build/check/run
 endif
 
@@ -277,7 +290,8 @@ check-stage-libs:
 check-stage-build:
 	@tools/stage.sh build -- bash -c '$(SUBMAKE) prefix-bins && echo "build: $(words $(PREFIX_BINS)) test programs"'
 check-stage-ch%:
-	@tools/stage.sh ch$* -- $(SUBMAKE) test-prefix-$*
+	@tools/stage.sh ch$* --inputs tools/run-tests.sh \
+	    --programs "$(call pfx_bins,$*,$(call own_tests,$*))" -- $(SUBMAKE) test-prefix-$*
 check-stage-book:
 	@tools/stage.sh book -- $(SUBMAKE) -j$(JOBS) check-book
 check-stage-tools:

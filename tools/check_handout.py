@@ -116,6 +116,9 @@ def run(cmd, cwd):
     # Likewise the compiler cache: the student chapters keep the instructor's line
     # numbers, so their tangled files, and the objects compiled from them, are this tree's.
     env["CCACHE_DIR"] = os.environ.get("CCACHE_DIR", str(ROOT / "build" / "ccache"))
+    # And the stages' verdicts: a stage whose inputs or programs are this tree's (the
+    # model, the chapters' suites) runs once, here or there (tools/stage.sh).
+    env["STAGE_CACHE"] = os.environ.get("STAGE_CACHE", str(ROOT / "build" / "check" / "cache"))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
 
 

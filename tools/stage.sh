@@ -13,32 +13,69 @@
 # deterministic check such as the model checker or the grader's own tests).  When
 # their content matches the last passing run, the stage is not run again and its
 # recorded verdict is reused, marked "(unchanged inputs: verdict of <date>)".
+#
+# --programs names test programs the verdict depends on as well, by their code: their
+# debugging information and build id are left out, so a program linked from objects
+# stripped of it (a handout's reference objects) counts as the same program.  Suites
+# with threads can fail one run in many, so such a verdict is reused only within one
+# `make check` ($CHECK_RUN), including a check it runs inside itself: the handout's
+# unpack runs the same chapter programs, and they run once, in whichever tree first.
+#
+# The verdicts are kept in $STAGE_CACHE (build/check/cache), which a nested check
+# shares; a stage holds a lock on its entry while it runs, so that when both trees
+# reach the same stage, one runs it and the other waits for its verdict.
 set -uo pipefail
 
 name=$1
 shift
-inputs=""
-if [ "${1:-}" = --inputs ]; then
-    inputs=$2
-    shift 2
-fi
+inputs="" programs=""
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    case $1 in
+        --inputs) inputs=$2; shift 2 ;;
+        --programs) programs=$2; shift 2 ;;
+        *) echo "stage.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
 [ "${1:-}" = -- ] && shift
 
 top=build/check
-mkdir -p "$top/logs" "$top/run" "$top/cache"
+mkdir -p "$top/logs" "$top/run"
 log=$top/logs/$name.log
 COUNT_RE='^([A-Za-z0-9 ._-]+: )?[0-9]+ passed, [0-9]+ failed$'
 
-key=""
-if [ -n "$inputs" ]; then
+code_sums() {       # code_sums PROGRAM...: one sum per program, of its code alone
+    local p tmp
+    tmp=$(mktemp)
+    for p in "$@"; do
+        objcopy --strip-debug --remove-section=.note.gnu.build-id "$p" "$tmp" || { rm -f "$tmp"; return 1; }
+        echo "$(sha256sum <"$tmp" | cut -c1-64) $p"
+    done
+    rm -f "$tmp"
+}
+
+key="" reused="unchanged inputs"
+if [ -n "$programs" ] && [ -n "${CHECK_RUN:-}" ]; then
     # shellcheck disable=SC2086  # a list of paths
-    key=$( { printf '%s\n' "$*"; sha256sum $inputs 2>&1; } | sha256sum | cut -c1-16)
-    cache=$top/cache/$name
-    if [ -f "$cache.key" ] && [ "$(cat "$cache.key")" = "$key" ] && [ -f "$cache.verdict" ]; then
-        read -r passed failed when line <"$cache.verdict"
-        echo "$passed $failed" >"$top/run/$name"
-        printf '%-11s %s (unchanged inputs: verdict of %s)\n' "$name:" "$line" "$when"
-        exit 0
+    sums=$(code_sums $programs) && key="run $CHECK_RUN
+$sums"
+    reused="the same programs passed earlier in this run"
+elif [ -n "$programs" ]; then
+    inputs=""       # outside `make check`, a suite's verdict is never reused
+fi
+if [ -n "$inputs" ] || [ -n "$key" ]; then
+    # shellcheck disable=SC2086  # a list of paths
+    key=$( { printf '%s\n' "$*" "$key"; sha256sum $inputs 2>&1; } | sha256sum | cut -c1-16)
+    cache=${STAGE_CACHE:-$top/cache}/$name
+    mkdir -p "$(dirname "$cache")"
+    exec 9>"$cache.lock"
+    flock 9             # held until this stage ends: the other tree's waits here
+    if [ -f "$cache.verdict" ]; then
+        read -r was passed failed when line <"$cache.verdict"
+        if [ "$was" = "$key" ]; then
+            echo "$passed $failed" >"$top/run/$name"
+            printf '%-11s %s (%s: verdict of %s)\n' "$name:" "$line" "$reused" "$when"
+            exit 0
+        fi
     fi
 fi
 
@@ -66,9 +103,9 @@ last=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
 last=${last#"$name: "}
 if [ "$rc" -eq 0 ]; then
     printf '%-11s %s (%ss)\n' "$name:" "$last" "$secs"
-    if [ -n "$key" ]; then
-        echo "$key" >"$cache.key"
-        echo "$passed $failed $(date '+%Y-%m-%dT%H:%M') $last" >"$cache.verdict"
+    if [ -n "$key" ]; then       # the key and its verdict in one file, replaced whole
+        echo "$key $passed $failed $(date '+%Y-%m-%dT%H:%M:%S') $last" >"$cache.verdict.$$"
+        mv "$cache.verdict.$$" "$cache.verdict"
     fi
     exit 0
 fi
@@ -83,7 +120,7 @@ else
     [ "$shown" -gt 30 ] && echo "($((shown - 30)) lines more above these, in $log)"
     grep -vE '^make(\[[0-9]+\])?: \*\*\*' "$log" | tail -n 30
 fi | sed 's/^/    /'
-[ -n "$key" ] && rm -f "$cache.key" "$cache.verdict"
+[ -n "$key" ] && rm -f "$cache.verdict"
 # Inside `make check` the run goes on to the other stages; the verdict tells.
 [ -n "${STAGE_KEEP_GOING:-}" ] && exit 0
 exit 1
