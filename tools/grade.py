@@ -202,7 +202,7 @@ def cached_object(src, inc, key):
 
 def defined_globals(objs):
     """The global symbols a set of the book's objects defines.  Each object is read once
-    per grading run, and all the new ones with a single nm: every exercise of a chapter
+    per grading run, and all the new ones with a single readelf: every exercise of a chapter
     links the same prefix objects."""
     with SYMBOL_LOCK:
         missing = [o for o in objs if o not in SYMBOL_CACHE]
@@ -271,7 +271,7 @@ def build(ex, src_dir, work):
     # An extension exercise may ask for functions the book does not have (`defines`),
     # and allow calls the book's file does not make (`calls`, below).
     reference_defs = reference_defs | set(ex.conf.get("defines", "").split())
-    reference_calls = set(policy.symbols(replaced, "-u")) | set(ex.conf.get("calls", "").split())
+    reference_calls = policy.undefined_symbols(replaced) | set(ex.conf.get("calls", "").split())
     for name in ex.files:
         stem = Path(name).stem
         deps = (work / "out" / f"{stem}.d").read_text(errors="replace")
