@@ -54,13 +54,16 @@ code_sums() {       # code_sums PROGRAM...: one sum per program, of its code alo
 }
 
 key="" reused="unchanged inputs"
-if [ -n "$programs" ] && [ -n "${CHECK_RUN:-}" ]; then
-    # shellcheck disable=SC2086  # a list of paths
-    sums=$(code_sums $programs) && key="run $CHECK_RUN
-$sums"
+if [ -n "$programs" ]; then
     reused="the same programs passed earlier in this run"
-elif [ -n "$programs" ]; then
-    inputs=""       # outside `make check`, a suite's verdict is never reused
+    # Outside `make check`, or with a program missing, the verdict is not reused.
+    # shellcheck disable=SC2086  # a list of paths
+    if [ -n "${CHECK_RUN:-}" ] && sums=$(code_sums $programs 2>/dev/null); then
+        key="run $CHECK_RUN
+$sums"
+    else
+        inputs=""
+    fi
 fi
 if [ -n "$inputs" ] || [ -n "$key" ]; then
     # shellcheck disable=SC2086  # a list of paths
