@@ -238,7 +238,7 @@ test-prefix-%: prefix-bins
 #   build      every chapter prefix's test programs compile
 #   chNN       prefix NN's own suites; the last prefix runs every chapter's suites
 #   book       the rendered book: every link, anchor and image resolves, no noweb leaks
-#   tools      the self-tests of the ladder-diagram drawer and the link checker
+#   tools      the self-tests of the ladder-diagram drawer, the link checker and stage.sh
 #   model      the SPIN model of the interval-notifier protocol
 #   starters   every starter fails at least one test (its tests can fail)
 #   solutions  every reference solution scores full marks
@@ -295,7 +295,8 @@ check-stage-ch%:
 check-stage-book:
 	@tools/stage.sh book -- $(SUBMAKE) -j$(JOBS) check-book
 check-stage-tools:
-	@tools/stage.sh tools --inputs "tools/ladder.py tools/check_book.py" -- $(SUBMAKE) check-tools
+	@tools/stage.sh tools --inputs "tools/ladder.py tools/check_book.py tools/stage.sh \
+	    tools/test_stage.sh" -- $(SUBMAKE) check-tools
 check-stage-model:
 	@tools/stage.sh model --inputs "tests/model/interval_notifier.pml tools/check_model.sh" -- \
 	    $(SUBMAKE) check-model
@@ -472,15 +473,21 @@ build/figures/%.svg: figures/%.dot
 
 BOOK_FIGURE_DEPS := figures
 
-## check-tools: the self-tests of the build's own tools (diagram drawer, link checker)
+## check-tools: the self-tests of the build's own tools (diagram drawer, link checker, stage verdicts)
+TOOL_SELF_TESTS := "ladder drawer|$(PYTHON) tools/ladder.py --self-test" \
+                   "link checker|$(PYTHON) tools/check_book.py --self-test" \
+                   "stage verdicts|tools/test_stage.sh"
 check-tools:
-	@l=$$($(PYTHON) tools/ladder.py --self-test | tail -n 1); \
-	c=$$($(PYTHON) tools/check_book.py --self-test | tail -n 1); \
-	read -r lp lf < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$$/\1 \2/' <<<"$$l"); \
-	read -r cp cf < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$$/\1 \2/' <<<"$$c"); \
-	echo "check-tools: ladder drawer $${lp:-?} of $$((lp + lf)), link checker $${cp:-?} of $$((cp + cf))"; \
-	echo "check-tools: $$((lp + cp)) passed, $$((lf + cf)) failed"; \
-	[ "$$((lf + cf))" -eq 0 ] && [ -n "$$lp" ] && [ -n "$$cp" ]
+	@p=0; f=0; parts=""; \
+	for t in $(TOOL_SELF_TESTS); do \
+	    last=$$(eval "$${t#*|}" | tail -n 1); \
+	    read -r tp tf < <(sed -nE 's/.*: ([0-9]+) passed, ([0-9]+) failed$$/\1 \2/p' <<<"$$last"); \
+	    [ -n "$$tp" ] || { tp=0; tf=1; }; \
+	    p=$$((p + tp)); f=$$((f + tf)); parts="$$parts$${parts:+, }$${t%%|*} $$tp of $$((tp + tf))"; \
+	done; \
+	echo "check-tools: $$parts"; \
+	echo "check-tools: $$p passed, $$f failed"; \
+	[ "$$f" -eq 0 ]
 
 ## check-model: model-check the interval-notifier protocol with SPIN (and its broken variants)
 check-model:
