@@ -125,11 +125,11 @@ def run(cmd, cwd):
 def failed_stages(text):
     """The verdict lines of the stages that failed, with the lines that say why."""
     lines = text.splitlines()
-    shown = []
+    shown = []                  # indexes, each line once though the windows overlap
     for i, line in enumerate(lines):
         if "FAILED" in line:
-            shown += lines[i:i + 4]
-    return "".join("\n      " + l for l in shown[:24])
+            shown += [j for j in range(i, min(i + 4, len(lines))) if j not in shown]
+    return "".join("\n      " + lines[j] for j in shown[:24])
 
 
 def last_line(text):
@@ -221,7 +221,7 @@ def main(path, build=False):
     problems += built
     for p in problems:
         print("  " + p)
-    verdict = "0 problems" if not problems else f"{len(problems)} problems"
+    verdict = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
     print(f"check-handout: {files} files, {answers} solution lines, "
           f"{hidden} hidden tests looked for{', built and graded' if build else ''}, "
           f"{verdict}")

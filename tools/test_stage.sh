@@ -6,6 +6,8 @@
 set -uo pipefail
 
 STAGE=$(cd "$(dirname "$0")" && pwd)/stage.sh
+# Run from `make check`, this inherits the run's own settings; the cases set their own.
+unset CHECK_RUN STAGE_CACHE STAGE_KEEP_GOING
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cd "$scratch" || exit 1
