@@ -32,7 +32,11 @@ export CCACHE_NOHASHDIR := 1
 # headers and look a handout's chapters (answers hidden) up as changed ones; the
 # compiler never reads them.
 export CCACHE_IGNOREHEADERS := chapters
-COMPILE = $(CCACHE) $(CC)
+# The compiler writes the list of headers it read (-MD, beside the object), and ccache
+# takes it from there instead of running the preprocessor a second time (depend mode):
+# a fifth of the cost of a compile not in the cache.
+export CCACHE_DEPEND := 1
+COMPILE = $(CCACHE) $(CC) -MD
 PYTHON ?= python3
 CSTD := -std=gnu11
 WARN := -Wall -Wextra -Werror
