@@ -172,81 +172,6 @@ static void expect_pfns(const unsigned long *got, const unsigned long *want, uns
                       got[i], want[i]);
 }
 
-/* --- another thread that invalidates when the walk asks it to ----------------------- */
-
-/* sim_hmm_walk_hook runs in the walking thread, with the mmap read lock held.  Up to
- * `limit` times it hands over to the injector thread, which runs MADV_DONTNEED on one
- * page (madvise needs only the read lock, which readers share) and hands back. */
-struct injector {
-    pthread_t thread;
-    pthread_barrier_t go, done;
-    struct mm_struct *mm;
-    unsigned long target;            /* the page to zap */
-    int limit;                       /* how many hook calls inject (INT_MAX: all) */
-    bool stop;                       /* written before `go` */
-    int injected;                    /* madvises done; written between `go` and `done` */
-    int madvise_ret;
-    int hook_calls;                  /* the walking thread's own */
-    unsigned long first_addr;        /* where the hook was first called */
-    struct hmm_range *first_range;
-};
-
-static struct injector *the_injector;
-
-static void *injector_main(void *arg)
-{
-    struct injector *inj = arg;
-
-    for (;;) {
-        pthread_barrier_wait(&inj->go);
-        if (inj->stop)
-            return NULL;
-        inj->madvise_ret = sim_madvise(inj->mm, inj->target, P, MADV_DONTNEED);
-        inj->injected++;
-        pthread_barrier_wait(&inj->done);
-    }
-}
-
-static void injector_hook(struct hmm_range *range, unsigned long addr)
-{
-    struct injector *inj = the_injector;
-
-    if (inj->hook_calls++ == 0) {
-        inj->first_addr = addr;
-        inj->first_range = range;
-    }
-    if (inj->injected < inj->limit) {
-        pthread_barrier_wait(&inj->go);
-        pthread_barrier_wait(&inj->done);
-        ck_assert_int_eq(inj->madvise_ret, 0);
-    }
-}
-
-static void injector_start(struct injector *inj, struct mm_struct *mm, unsigned long target,
-                           int limit)
-{
-    memset(inj, 0, sizeof(*inj));
-    inj->mm = mm;
-    inj->target = target;
-    inj->limit = limit;
-    pthread_barrier_init(&inj->go, NULL, 2);
-    pthread_barrier_init(&inj->done, NULL, 2);
-    ck_assert_int_eq(pthread_create(&inj->thread, NULL, injector_main, inj), 0);
-    the_injector = inj;
-    sim_hmm_walk_hook = injector_hook;
-}
-
-static void injector_stop(struct injector *inj)
-{
-    sim_hmm_walk_hook = NULL;
-    the_injector = NULL;
-    inj->stop = true;
-    pthread_barrier_wait(&inj->go);
-    pthread_join(inj->thread, NULL);
-    pthread_barrier_destroy(&inj->go);
-    pthread_barrier_destroy(&inj->done);
-}
-
 /* Map npages at BIG_BASE, write every page, and record the frames. */
 static void map_written(struct mm_struct *mm, unsigned long start, unsigned long npages,
                         unsigned long *frames)
@@ -1041,7 +966,7 @@ START_TEST(test_invalidation_between_segments)
     unsigned long *pfns = calloc(BIG_PAGES, sizeof(*pfns));
     unsigned long *frames = calloc(BIG_PAGES, sizeof(*frames));
     const unsigned long a = BIG_BASE, zapped = 5;
-    struct injector inj;
+    struct sim_test_injector inj;
     struct device dev;
     struct hmm_range range;
 
@@ -1051,7 +976,7 @@ START_TEST(test_invalidation_between_segments)
     range_init(&range, &dev, a, BIG_PAGES, pfns, 0, F);
     fill(pfns, BIG_PAGES, F);
 
-    injector_start(&inj, mm, a + zapped * P, 1);
+    sim_test_injector_start(&inj, mm, a + zapped * P, 1);
     ck_assert_int_eq(fault_once(&range), -EBUSY);
     ck_assert_int_eq(inj.hook_calls, 1);
     ck_assert_uint_eq(inj.first_addr, a + SEGMENT_PAGES * P);
@@ -1077,7 +1002,7 @@ START_TEST(test_invalidation_between_segments)
                       dev.table[i], want);
     }
     ck_assert_int_eq(device_invalidations(&dev), 1);
-    injector_stop(&inj);
+    sim_test_injector_stop(&inj);
     ck_assert_ptr_null(sim_hmm_walk_hook);
     device_fini(&dev);
     mmput(mm);
@@ -1095,7 +1020,7 @@ START_TEST(test_driver_loop_retries_after_a_mid_walk_invalidation)
     unsigned long *pfns = calloc(BIG_PAGES, sizeof(*pfns));
     unsigned long *frames = calloc(BIG_PAGES, sizeof(*frames));
     const unsigned long a = BIG_BASE, zapped = 700;
-    struct injector inj;
+    struct sim_test_injector inj;
     struct device dev;
     struct hmm_range range;
 
@@ -1105,7 +1030,7 @@ START_TEST(test_driver_loop_retries_after_a_mid_walk_invalidation)
     range_init(&range, &dev, a, BIG_PAGES, pfns, F, 0);
     fill(pfns, BIG_PAGES, 0);
 
-    injector_start(&inj, mm, a + zapped * P, 1);
+    sim_test_injector_start(&inj, mm, a + zapped * P, 1);
     ck_assert_int_eq(sim_hmm_driver_fault(&range, &dev.lock, device_update, &dev), 0);
     ck_assert_int_eq(inj.injected, 1);
     ck_assert_uint_eq(inj.first_addr, a + SEGMENT_PAGES * P);
@@ -1118,7 +1043,7 @@ START_TEST(test_driver_loop_retries_after_a_mid_walk_invalidation)
         ck_assert_msg(dev.table[i] == want, "device page %lu: %#lx, expected %#lx", i,
                       dev.table[i], want);
     }
-    injector_stop(&inj);
+    sim_test_injector_stop(&inj);
     ck_assert_ptr_null(sim_hmm_walk_hook);
     device_fini(&dev);
     mmput(mm);
@@ -1363,7 +1288,7 @@ START_TEST(test_driver_loop_gives_up_under_constant_invalidation)
     struct mm_struct *mm = sim_mm_create();
     const unsigned long a = BIG_BASE + PMD_SIZE - P;      /* two pages, two segments */
     unsigned long pfns[2], t0, elapsed;
-    struct injector inj;
+    struct sim_test_injector inj;
     struct device dev;
     struct hmm_range range;
 
@@ -1371,7 +1296,7 @@ START_TEST(test_driver_loop_gives_up_under_constant_invalidation)
     sim_test_memset(mm, a, 0x7e, 2 * P);
     device_init(&dev, mm, a, 2);
     range_init(&range, &dev, a, 2, pfns, 0, 0);
-    injector_start(&inj, mm, a, INT_MAX);
+    sim_test_injector_start(&inj, mm, a, INT_MAX);
     t0 = now_ms();
     ck_assert_int_eq(sim_hmm_driver_fault(&range, &dev.lock, device_update, &dev), -EBUSY);
     elapsed = now_ms() - t0;
@@ -1380,7 +1305,7 @@ START_TEST(test_driver_loop_gives_up_under_constant_invalidation)
     ck_assert_int_ge(inj.injected, 2);
     ck_assert_int_eq(inj.hook_calls, inj.injected);
     ck_assert_int_eq(device_invalidations(&dev), inj.injected);
-    injector_stop(&inj);
+    sim_test_injector_stop(&inj);
     ck_assert_ptr_null(sim_hmm_walk_hook);
     device_fini(&dev);
     mmput(mm);

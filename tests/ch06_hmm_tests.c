@@ -470,6 +470,46 @@ START_TEST(test_snapshot_follows_the_device)
 }
 END_TEST
 
+/* A page the snapshot has already recorded is zapped by another thread while the walk
+ * crosses into the next page table (sim_hmm_walk_hook, at the 2 MiB boundary inside the
+ * first 32-page chunk).  The snapshot's temporary interval notifier sees the
+ * invalidation, the walk is retried, and the page is reported as it is now (absent),
+ * not as it was (writable): lib/test_hmm.c, dmirror_snapshot_invalidate() and the
+ * mmu_interval_read_retry() loop of dmirror_range_snapshot(), Linux 6.15. */
+START_TEST(test_snapshot_retries_after_an_invalidation)
+{
+    const unsigned long npages = 32, zapped = 5;
+    const unsigned long a = 0x200000000UL - 16 * P;   /* 16 pages either side of 2 MiB */
+    struct hmm_fixture f;
+    struct hmm_buffer snap;
+    struct sim_test_injector inj;
+    unsigned char *m = malloc(npages);
+
+    ck_assert_ptr_nonnull(m);
+    fixture_setup(&f);
+    ck_assert_uint_eq(sim_test_mmap(f.mm, a, npages * P, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED), a);
+    cpu_store_ints(f.mm, a, npages * P, 0, 1);
+    snap = (struct hmm_buffer){ .addr = a, .mirror = m };
+    memset(m, 0xee, npages);
+
+    sim_test_injector_start(&inj, f.mm, a + zapped * P, 1);
+    ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_SNAPSHOT, &snap, npages), 0);
+    sim_test_injector_stop(&inj);
+    ck_assert_int_eq(inj.injected, 1);
+    ck_assert_uint_eq(inj.first_addr, 0x200000000UL);
+    ck_assert_int_eq(inj.hook_calls, 2);              /* the walk, and its retry */
+    ck_assert_uint_eq(snap.cpages, npages);
+    for (unsigned long i = 0; i < npages; i++)
+        ck_assert_msg(m[i] == (i == zapped ? HMM_DMIRROR_PROT_NONE : HMM_DMIRROR_PROT_WRITE),
+                      "page %lu: %#x", i, m[i]);
+
+    ck_assert_int_eq(sim_munmap(f.mm, a, npages * P), 0);
+    fixture_teardown(&f);
+    free(m);
+}
+END_TEST
+
 /* --- double_map (its first half; the rest migrates) ----------------------------------- */
 
 /* Two devices read the same read-only memory; each has its own table and faults once. */
@@ -882,6 +922,7 @@ Suite *test_suite(void)
     tcase_add_test(race, test_anon_teardown);
     tcase_add_test(more, test_fault_rounds);
     tcase_add_test(more, test_snapshot_follows_the_device);
+    tcase_add_test(more, test_snapshot_retries_after_an_invalidation);
     tcase_add_test(more, test_read_into_a_hole);
     tcase_add_test(more, test_read_after_cpu_write);
     tcase_add_test(more, test_read_after_madvise_dontneed);

@@ -1523,6 +1523,121 @@ START_TEST(evicting_a_device_by_pfn)
 }
 END_TEST
 
+/* --- 13. fork and mprotect meet a migration entry ---------------------------------------- */
+
+/* Evicting needs no mmap lock, so fork and mprotect can find its migration entries.  One
+ * page on a testdev, evicted by pfn: its entry is a writable migration entry. */
+static struct page *evicting_one(struct testdev *dev, struct proc *p, unsigned long *src,
+                                 swp_entry_t *entry)
+{
+    struct page *d;
+
+    proc_init(p, 1);
+    sim_test_fill_pages(p->mm, p->addr, 1, 130);
+    d = testdev_move_to_device(dev, p->mm, p->addr);
+    src[0] = SENTINEL;
+    ck_assert_int_eq(migrate_device_range(src, dev->pgmap.range.start, 1), 0);
+    ck_assert_uint_eq(src[0], migrate_pfn(page_to_pfn(d)) | M);
+    expect_migration_entry(p->mm, p->addr, d, true);
+    *entry = entry_at(p->mm, p->addr);
+    return d;
+}
+
+static struct page *finish_eviction(unsigned long *src)
+{
+    struct page *newp = sim_test_copy_page(migrate_pfn_to_page(src[0]));
+    unsigned long dst[1] = { migrate_pfn(page_to_pfn(newp)) };
+
+    migrate_device_pages(src, dst, 1);
+    migrate_device_finalize(src, dst, 1);
+    return newp;
+}
+
+/* fork copies the entry readable into the child and makes the parent's readable too (a
+ * copy-on-write mapping; mm/memory.c, copy_nonpresent_pte(), Linux 6.15), keeping the
+ * young and dirty bits; finalize finds both copies, and maps the new page read-only in
+ * both, shared until one of them writes. */
+START_TEST(fork_makes_a_writable_migration_entry_readable_in_both)
+{
+    struct proc p;
+    struct testdev *dev = testdev_create(1);
+    unsigned long src[1];
+    swp_entry_t before, after;
+    struct mm_struct *child;
+    struct page *d, *newp;
+    pte_t pte;
+
+    d = evicting_one(dev, &p, src, &before);
+    child = sim_fork(p.mm);
+    ck_assert(!IS_ERR(child));
+    expect_migration_entry(p.mm, p.addr, d, false);
+    expect_migration_entry(child, p.addr, d, false);
+    after = entry_at(child, p.addr);
+    ck_assert_uint_eq(entry_at(p.mm, p.addr).val, after.val);
+    ck_assert_int_eq(is_migration_entry_young(after), is_migration_entry_young(before));
+    ck_assert_int_eq(is_migration_entry_dirty(after), is_migration_entry_dirty(before));
+    ck_assert_int_eq(page_mapcount(d), 0);     /* an entry that migrates holds no map */
+    ck_assert_int_eq(page_ref_count(d), 1);
+
+    newp = finish_eviction(src);
+    ck_assert_uint_eq(src[0], migrate_pfn(page_to_pfn(d)) | M);
+    for (int i = 0; i < 2; i++) {
+        pte = sim_pte_get(i ? child : p.mm, p.addr);
+        ck_assert(pte_present(pte));
+        ck_assert_uint_eq(pte_pfn(pte), page_to_pfn(newp));
+        ck_assert(!pte_write(pte));
+    }
+    ck_assert_int_eq(page_mapcount(newp), 2);
+    ck_assert_int_eq(page_ref_count(newp), 2);
+    ck_assert_int_eq(page_ref_count(d), 0);
+    ck_assert_int_eq(sim_check_invariants(), 0);
+    sim_test_expect_pages(child, p.addr, 1, 130);
+    sim_test_fill_pages(p.mm, p.addr, 1, 131);  /* the parent writes: its own copy */
+    ck_assert_uint_ne(pte_pfn(sim_pte_get(p.mm, p.addr)), page_to_pfn(newp));
+    sim_test_expect_pages(child, p.addr, 1, 130);
+    ck_assert_int_eq(page_mapcount(newp), 1);
+    mmput(child);
+    mmput(p.mm);
+    testdev_destroy(dev);
+}
+END_TEST
+
+/* mprotect to read-only makes a writable migration entry readable (mm/mprotect.c,
+ * change_pte_range(), Linux 6.15: "just be safe and disable write"); making the range
+ * writable again does not make the entry writable, and finalize maps the page read-only. */
+START_TEST(mprotect_makes_a_writable_migration_entry_readable)
+{
+    struct proc p;
+    struct testdev *dev = testdev_create(1);
+    unsigned long src[1];
+    swp_entry_t before;
+    struct page *d, *newp;
+    pte_t pte;
+
+    d = evicting_one(dev, &p, src, &before);
+    ck_assert_int_eq(sim_mprotect(p.mm, p.addr, P, PROT_READ), 0);
+    expect_migration_entry(p.mm, p.addr, d, false);
+    ck_assert_int_eq(is_migration_entry_young(entry_at(p.mm, p.addr)),
+                     is_migration_entry_young(before));
+    ck_assert_int_eq(is_migration_entry_dirty(entry_at(p.mm, p.addr)),
+                     is_migration_entry_dirty(before));
+    ck_assert_int_eq(sim_mprotect(p.mm, p.addr, P, PROT_READ | PROT_WRITE), 0);
+    expect_migration_entry(p.mm, p.addr, d, false);
+
+    newp = finish_eviction(src);
+    pte = sim_pte_get(p.mm, p.addr);
+    ck_assert(pte_present(pte));
+    ck_assert_uint_eq(pte_pfn(pte), page_to_pfn(newp));
+    ck_assert(!pte_write(pte));
+    ck_assert_int_eq(sim_check_invariants(), 0);
+    sim_test_expect_pages(p.mm, p.addr, 1, 130);
+    sim_test_fill_pages(p.mm, p.addr, 1, 132);  /* a write fault makes it writable */
+    ck_assert(pte_write(sim_pte_get(p.mm, p.addr)));
+    mmput(p.mm);
+    testdev_destroy(dev);
+}
+END_TEST
+
 /* --- bad calls to the later steps -------------------------------------------------------- */
 
 /* migrate_vma_pages / _finalize and migrate_device_* with missing arguments warn once
@@ -1599,6 +1714,8 @@ Suite *test_suite(void)
     suite_add_tcase(s, tc);
     tc = sim_tcase("eviction", 10);
     tcase_add_test(tc, evicting_a_device_by_pfn);
+    tcase_add_test(tc, fork_makes_a_writable_migration_entry_readable_in_both);
+    tcase_add_test(tc, mprotect_makes_a_writable_migration_entry_readable);
     suite_add_tcase(s, tc);
     tc = sim_tcase_unchecked("warnings", 10);
     tcase_add_test(tc, later_steps_refuse_missing_arguments);

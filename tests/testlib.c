@@ -288,6 +288,64 @@ const struct mmu_interval_notifier_ops sim_test_seq_only_ops = {
 };
 #endif
 
+#ifdef HMMWB_HMM_H
+static struct sim_test_injector *sim_test_the_injector;
+
+static void *sim_test_injector_main(void *arg)
+{
+    struct sim_test_injector *inj = arg;
+
+    for (;;) {
+        pthread_barrier_wait(&inj->go);
+        if (inj->stop)
+            return NULL;
+        inj->madvise_ret = sim_madvise(inj->mm, inj->target, PAGE_SIZE, MADV_DONTNEED);
+        inj->injected++;
+        pthread_barrier_wait(&inj->done);
+    }
+}
+
+static void sim_test_injector_hook(struct hmm_range *range, unsigned long addr)
+{
+    struct sim_test_injector *inj = sim_test_the_injector;
+
+    if (inj->hook_calls++ == 0) {
+        inj->first_addr = addr;
+        inj->first_range = range;
+    }
+    if (inj->injected < inj->limit) {
+        pthread_barrier_wait(&inj->go);
+        pthread_barrier_wait(&inj->done);
+        ck_assert_int_eq(inj->madvise_ret, 0);
+    }
+}
+
+void sim_test_injector_start(struct sim_test_injector *inj, struct mm_struct *mm,
+                             unsigned long target, int limit)
+{
+    memset(inj, 0, sizeof(*inj));
+    inj->mm = mm;
+    inj->target = target;
+    inj->limit = limit;
+    pthread_barrier_init(&inj->go, NULL, 2);
+    pthread_barrier_init(&inj->done, NULL, 2);
+    ck_assert_int_eq(pthread_create(&inj->thread, NULL, sim_test_injector_main, inj), 0);
+    sim_test_the_injector = inj;
+    sim_hmm_walk_hook = sim_test_injector_hook;
+}
+
+void sim_test_injector_stop(struct sim_test_injector *inj)
+{
+    sim_hmm_walk_hook = NULL;
+    sim_test_the_injector = NULL;
+    inj->stop = true;
+    pthread_barrier_wait(&inj->go);
+    pthread_join(inj->thread, NULL);
+    pthread_barrier_destroy(&inj->go);
+    pthread_barrier_destroy(&inj->done);
+}
+#endif
+
 #ifdef HMMWB_TRACE_H
 void sim_test_write_trace(const char *name, const char *title, const char *verdict)
 {

@@ -124,6 +124,34 @@ struct page *sim_test_copy_page(struct page *src);
 extern const struct mmu_interval_notifier_ops sim_test_seq_only_ops;
 #endif
 
+#ifdef HMMWB_HMM_H
+#include <pthread.h>
+/* Another thread that invalidates when a walk of hmm_range_fault asks it to.  Started, it
+ * is sim_hmm_walk_hook, which runs in the walking thread between two segments of a walk,
+ * with the mmap read lock held: up to `limit` times (INT_MAX: every time) the hook hands
+ * over to the thread, which runs MADV_DONTNEED on the page at `target` (madvise needs
+ * only the read lock, which readers share), and waits until it is done. */
+struct sim_test_injector {
+    pthread_t thread;
+    pthread_barrier_t go, done;
+    struct mm_struct *mm;
+    unsigned long target;            /* the page to zap */
+    int limit;                       /* how many hook calls inject */
+    bool stop;                       /* written before `go` */
+    int injected;                    /* madvises done; written between `go` and `done` */
+    int madvise_ret;
+    int hook_calls;                  /* the walking thread's own */
+    unsigned long first_addr;        /* where the hook was first called */
+    struct hmm_range *first_range;
+};
+
+void sim_test_injector_start(struct sim_test_injector *inj, struct mm_struct *mm,
+                             unsigned long target, int limit);
+
+/* Stop the thread and take the hook away. */
+void sim_test_injector_stop(struct sim_test_injector *inj);
+#endif
+
 #ifdef HMMWB_TRACE_H
 /* With SIM_TRACE_DIR set, write the trace recorded so far to $SIM_TRACE_DIR/NAME.txt for
  * the ladder diagrams (make figures); without it, do nothing. */
