@@ -114,6 +114,30 @@ START_TEST(memunmap_with_a_page_in_use_warns)
 }
 END_TEST
 
+/* Pagemap calls on what is not a registered pagemap or a device page: a warning each,
+ * and nothing changes (memunmap_pages of NULL or of a pagemap never registered;
+ * zone_device_page_init of NULL or of a page of system memory). */
+START_TEST(bad_pagemap_calls_warn_and_change_nothing)
+{
+    struct dev_pagemap never = { .type = MEMORY_DEVICE_PRIVATE };
+    struct page *page = alloc_page();
+    unsigned long warnings = sim_warn_count();
+
+    ck_assert_ptr_nonnull(page);
+    memunmap_pages(NULL);
+    memunmap_pages(&never);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 2);
+    ck_assert_ptr_null(never.sim_section);
+    zone_device_page_init(NULL);
+    zone_device_page_init(page);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 4);
+    ck_assert_int_eq(page_ref_count(page), 1);
+    ck_assert(!PageLocked(page));
+    put_page(page);
+    ck_assert_uint_eq(sim_nr_pages_in_use(), 0);
+}
+END_TEST
+
 /* --- a process with a page on the device ----------------------------------------------- */
 
 struct world {
@@ -569,6 +593,7 @@ Suite *test_suite(void)
     suite_add_tcase(s, tc);
     tc = sim_tcase_unchecked("warnings", 10);
     tcase_add_test(tc, memunmap_with_a_page_in_use_warns);
+    tcase_add_test(tc, bad_pagemap_calls_warn_and_change_nothing);
     tcase_add_test(tc, the_checker_counts_device_mappings);
     suite_add_tcase(s, tc);
     tc = sim_tcase("entries", 10);

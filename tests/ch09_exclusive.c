@@ -1437,6 +1437,34 @@ START_TEST(commands_refuse_bad_arguments)
 }
 END_TEST
 
+/* The process exits while the mirror stays open (a file outlives its process).  The
+ * exit's release invalidation has emptied the device's table, so CHECK_EXCLUSIVE finds no
+ * atomic entry left: 0.  EXCLUSIVE has no address space to work on: -EINVAL
+ * (lib/test_hmm.c, dmirror_exclusive(): mmget_not_zero(), Linux 6.15).  No warning. */
+START_TEST(commands_after_the_process_exited)
+{
+    struct hmm_fixture f;
+    struct hmm_buffer *b;
+    unsigned long npages = 4;
+
+    fixture_setup(&f);
+    b = buffer_create(f.mm, npages);
+    cpu_store_ints(f.mm, b->addr, b->size);
+    ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_EXCLUSIVE, b, npages), 0);
+    ck_assert_int_eq(hmm_cmd(f.dmirror, HMM_DMIRROR_CHECK_EXCLUSIVE, b, npages), -EPERM);
+    mmput(f.mm);
+    ck_assert_int_eq(raw_cmd(f.dmirror, HMM_DMIRROR_CHECK_EXCLUSIVE, b->addr, npages,
+                             b->mirror), 0);
+    ck_assert_int_eq(raw_cmd(f.dmirror, HMM_DMIRROR_EXCLUSIVE, b->addr, npages, b->mirror),
+                     -EINVAL);
+    b->addr = 0;                              /* the mapping went with the process */
+    hmm_buffer_free(f.mm, b);
+    dmirror_release(f.dmirror);
+    dmirror_device_destroy(f.mdevice);
+    ck_assert_uint_eq(sim_warn_count(), f.warnings);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("ch09 exclusive");
@@ -1447,6 +1475,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, refuses_a_prot_none_vma);
     tcase_add_test(tc, refuses_shared_memory);
     tcase_add_test(tc, refuses_a_null_or_exited_mm);
+    tcase_add_test(tc, commands_after_the_process_exited);
     suite_add_tcase(s, tc);
     tc = sim_tcase("conversion", 10);
     tcase_add_test(tc, converts_a_written_page);
