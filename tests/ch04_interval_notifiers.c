@@ -1241,6 +1241,26 @@ START_TEST(test_double_remove_warns)
 }
 END_TEST
 
+/* The read side asked about no notifier, or about one never inserted: a warning each and
+ * nothing else.  The retry questions answer "retry", the one answer that cannot make a
+ * driver trust a stale snapshot; read_begin, with no number to begin from, ULONG_MAX. */
+START_TEST(test_read_side_without_a_notifier_warns)
+{
+    struct sub never;
+    unsigned long warnings = sim_warn_count();
+
+    sub_init(&never);
+    ck_assert(mmu_interval_read_retry(NULL, 0));
+    ck_assert(mmu_interval_check_retry(NULL, 0));
+    mmu_interval_set_seq(NULL, 1);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 3);
+    ck_assert_uint_eq(mmu_interval_read_begin(NULL), ULONG_MAX);
+    ck_assert_uint_eq(mmu_interval_read_begin(&never.mn), ULONG_MAX);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 5);
+    ck_assert_uint_eq(sim_nr_pages_in_use(), 0);
+}
+END_TEST
+
 /* Refusing a blockable range is the notifier's bug: one warning, and the walk goes on to
  * the next notifier and the change itself. */
 START_TEST(test_blockable_refusal_warns_and_continues)
@@ -1366,6 +1386,7 @@ Suite *test_suite(void)
     tcase_add_test(nonblock, test_nonblock_accepted);
     tcase_add_test(nonblock, test_classic_nonblock_refusal_ends_the_tree_part);
     tcase_add_test(misuse, test_double_remove_warns);
+    tcase_add_test(misuse, test_read_side_without_a_notifier_warns);
     tcase_add_test(misuse, test_blockable_refusal_warns_and_continues);
     tcase_add_test(misuse, test_refused_release_warns);
     tcase_add_test(misuse, test_second_insert_is_refused);

@@ -1,11 +1,11 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum c225c783f4ec): edit the chapter, not this file. */
-#line 1206 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum b67721479c4c): edit the chapter, not this file. */
+#line 1216 "chapters/04-interval-notifiers.nw"
 /* The sequence numbers of an interval notifier through two invalidations. */
 #include <stdio.h>
 #include <sys/mman.h>
 #include "hmmwb.h"
 
-#line 1253 "chapters/04-interval-notifiers.nw"
+#line 1263 "chapters/04-interval-notifiers.nw"
 static bool say_invalidate(struct mmu_interval_notifier *sub,
                            const struct mmu_notifier_range *range, unsigned long cur_seq)
 {
@@ -15,7 +15,7 @@ static bool say_invalidate(struct mmu_interval_notifier *sub,
     return true;
 }
 
-#line 1213 "chapters/04-interval-notifiers.nw"
+#line 1223 "chapters/04-interval-notifiers.nw"
 static const char *yes_no(bool b)
 {
     return b ? "yes" : "no";

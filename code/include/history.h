@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 86b4ac0f6057): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 6f690edb05a7): edit the chapter, not this file. */
 #line 695 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
@@ -19,7 +19,7 @@ struct toy_mirror {
 #line 702 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
-#line 1302 "chapters/04-interval-notifiers.nw"
+#line 1312 "chapters/04-interval-notifiers.nw"
 struct hmm_valid_range {                 /* the part of 2019's struct hmm_range we need */
     unsigned long start, end;
     bool valid;
@@ -35,7 +35,7 @@ struct hmm_valid_mirror {                /* 2019's struct hmm with one hmm_mirro
     void (*sync)(void *driver, const struct mmu_notifier_range *range);
     void *driver;
 };
-#line 1426 "chapters/04-interval-notifiers.nw"
+#line 1436 "chapters/04-interval-notifiers.nw"
 int hmm_valid_mirror_register(struct hmm_valid_mirror *m, struct mm_struct *mm,
                               void (*sync)(void *, const struct mmu_notifier_range *),
                               void *driver);

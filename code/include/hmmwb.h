@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum e1f805778727): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 444c85afdf70): edit the chapter, not this file. */
 #line 966 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
@@ -11,7 +11,7 @@
 #include "mm.h"
 #line 380 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
-#line 1507 "chapters/04-interval-notifiers.nw"
+#line 1517 "chapters/04-interval-notifiers.nw"
 #include "trace.h"
 #line 609 "chapters/05-hmm-range-fault.nw"
 #include "hmm.h"

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 712a85c0e314): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5f6bf11f933c): edit the chapter, not this file. */
 #line 785 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
@@ -137,7 +137,7 @@ struct mmu_interval_notifier {
     unsigned long invalidate_seq;                    /* see the protocol below */
 };
 
-#line 1485 "chapters/04-interval-notifiers.nw"
+#line 1495 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops);

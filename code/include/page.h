@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8e8cc6ab6d72): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 7f4d597674fb): edit the chapter, not this file. */
 #line 887 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
@@ -104,7 +104,7 @@ void sim_device_page_free(struct page *page);
 int sim_check_invariants(void);
 #line 2281 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
-#line 1585 "chapters/04-interval-notifiers.nw"
+#line 1595 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 #line 868 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);

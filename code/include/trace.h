@@ -1,11 +1,11 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum ecf4dde9dec5): edit the chapter, not this file. */
-#line 1172 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 52e8bb8a628f): edit the chapter, not this file. */
+#line 1182 "chapters/04-interval-notifiers.nw"
 #ifndef HMMWB_TRACE_H
 #define HMMWB_TRACE_H
 
 #include "mmu_notifier.h"
 
-#line 1032 "chapters/04-interval-notifiers.nw"
+#line 1042 "chapters/04-interval-notifiers.nw"
 void sim_trace_start(void);
 void sim_trace_stop(void);
 void sim_trace_actor(const char *name);
@@ -18,5 +18,5 @@ const char *sim_trace_record(int i);
 int sim_trace_write(const char *path, const char *title, const char *verdict);
 const char *sim_notifier_event_name(enum mmu_notifier_event event);
 
-#line 1179 "chapters/04-interval-notifiers.nw"
+#line 1189 "chapters/04-interval-notifiers.nw"
 #endif

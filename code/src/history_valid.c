@@ -1,9 +1,9 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 4e28b1d1e756): edit the chapter, not this file. */
-#line 1439 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum c044e75bd132): edit the chapter, not this file. */
+#line 1449 "chapters/04-interval-notifiers.nw"
 #include <string.h>
 #include "history.h"
 
-#line 1323 "chapters/04-interval-notifiers.nw"
+#line 1333 "chapters/04-interval-notifiers.nw"
 static int hmm_valid_start(struct mmu_notifier *sub, const struct mmu_notifier_range *range)
 {
     struct hmm_valid_mirror *m = (struct hmm_valid_mirror *)sub;
@@ -34,7 +34,7 @@ static void hmm_valid_end(struct mmu_notifier *sub, const struct mmu_notifier_ra
     }
     pthread_mutex_unlock(&m->lock);
 }
-#line 1360 "chapters/04-interval-notifiers.nw"
+#line 1370 "chapters/04-interval-notifiers.nw"
 static const struct mmu_notifier_ops hmm_valid_ops = {
     .invalidate_range_start = hmm_valid_start,
     .invalidate_range_end = hmm_valid_end,
@@ -59,7 +59,7 @@ void hmm_valid_mirror_unregister(struct hmm_valid_mirror *m, struct mm_struct *m
     pthread_cond_destroy(&m->wq);
     pthread_mutex_destroy(&m->lock);
 }
-#line 1389 "chapters/04-interval-notifiers.nw"
+#line 1399 "chapters/04-interval-notifiers.nw"
 void hmm_valid_range_register(struct hmm_valid_mirror *m, struct hmm_valid_range *r,
                               unsigned long start, unsigned long end)
 {

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5ec3d443c96f): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 00ae53c478ca): edit the chapter, not this file. */
 #line 818 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
@@ -106,7 +106,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
     int ret = 0;
 
-#line 623 "chapters/04-interval-notifiers.nw"
+#line 633 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_start(%s, [%#lx, %#lx))",
                     sim_notifier_event_name(range->event), range->start, range->end);
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
@@ -116,7 +116,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     }
 #line 421 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
-#line 648 "chapters/04-interval-notifiers.nw"
+#line 658 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
 #line 423 "chapters/03-mmu-notifiers.nw"
@@ -127,7 +127,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
 
-#line 636 "chapters/04-interval-notifiers.nw"
+#line 646 "chapters/04-interval-notifiers.nw"
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
@@ -146,7 +146,7 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
 }
-#line 518 "chapters/04-interval-notifiers.nw"
+#line 528 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
 mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
                          const struct mmu_notifier_range *range, unsigned long *seq)
@@ -177,7 +177,7 @@ mn_itree_inv_next(struct mmu_notifier_subscriptions *subs,
 
     return (struct mmu_interval_notifier *)node;
 }
-#line 597 "chapters/04-interval-notifiers.nw"
+#line 607 "chapters/04-interval-notifiers.nw"
 int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
                         const struct mmu_notifier_range *range)
 {
@@ -196,7 +196,7 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
     }
     return 0;
 }
-#line 997 "chapters/04-interval-notifiers.nw"
+#line 1007 "chapters/04-interval-notifiers.nw"
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm)
 {
     struct mmu_notifier_range range = {
@@ -212,7 +212,7 @@ void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct 
                  "interval notifier %p refused release", (void *)sub);
     mn_itree_inv_end(subs);
 }
-#line 661 "chapters/04-interval-notifiers.nw"
+#line 671 "chapters/04-interval-notifiers.nw"
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -229,7 +229,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *sub)
     sim_trace_event("read_begin = %lu", seq);
     return seq;
 }
-#line 699 "chapters/04-interval-notifiers.nw"
+#line 709 "chapters/04-interval-notifiers.nw"
 static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
                                           struct mm_struct *mm,
                                           struct mmu_notifier_subscriptions *subs,
@@ -263,7 +263,7 @@ static int __mmu_interval_notifier_insert(struct mmu_interval_notifier *sub,
     pthread_mutex_unlock(&subs->lock);
     return 0;
 }
-#line 823 "chapters/04-interval-notifiers.nw"
+#line 833 "chapters/04-interval-notifiers.nw"
 static unsigned long sim_linked_home(const void *sub, unsigned long cap)
 {
     return (((uintptr_t)sub >> 3) * 0x9e3779b97f4a7c15UL >> 16) & (cap - 1);
@@ -312,7 +312,7 @@ static int sim_linked_grow(struct mmu_notifier_subscriptions *subs)
     free(old);
     return 0;
 }
-#line 878 "chapters/04-interval-notifiers.nw"
+#line 888 "chapters/04-interval-notifiers.nw"
 static void sim_linked_delete(struct mmu_notifier_subscriptions *subs,
                               const struct mmu_interval_notifier *sub)
 {
@@ -332,7 +332,7 @@ static void sim_linked_delete(struct mmu_notifier_subscriptions *subs,
         }
     }
 }
-#line 902 "chapters/04-interval-notifiers.nw"
+#line 912 "chapters/04-interval-notifiers.nw"
 static int sim_interval_link(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {
@@ -357,7 +357,7 @@ static void sim_interval_unlink(struct mmu_notifier_subscriptions *subs,
     sim_linked_delete(subs, sub);
     pthread_mutex_unlock(&subs->lock);
 }
-#line 740 "chapters/04-interval-notifiers.nw"
+#line 750 "chapters/04-interval-notifiers.nw"
 static int sim_itree_enable(struct mm_struct *mm, bool locked)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -374,7 +374,7 @@ static int sim_itree_enable(struct mm_struct *mm, bool locked)
         mmap_write_unlock(mm);
     return ret;
 }
-#line 763 "chapters/04-interval-notifiers.nw"
+#line 773 "chapters/04-interval-notifiers.nw"
 static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                unsigned long start, unsigned long length,
                                const struct mmu_interval_notifier_ops *ops, bool locked)
@@ -399,7 +399,7 @@ static int sim_interval_insert(struct mmu_interval_notifier *sub, struct mm_stru
         sim_interval_unlink(mm->notifier_subscriptions, sub);
     return ret;
 }
-#line 792 "chapters/04-interval-notifiers.nw"
+#line 802 "chapters/04-interval-notifiers.nw"
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *sub, struct mm_struct *mm,
                                  unsigned long start, unsigned long length,
                                  const struct mmu_interval_notifier_ops *ops)
@@ -414,7 +414,7 @@ int mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *sub,
 {
     return sim_interval_insert(sub, mm, start, length, ops, true);
 }
-#line 936 "chapters/04-interval-notifiers.nw"
+#line 946 "chapters/04-interval-notifiers.nw"
 static void sim_deferred_del(struct mmu_notifier_subscriptions *subs,
                              struct mmu_interval_notifier *sub)
 {

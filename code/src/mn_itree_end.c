@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum b93b9d12bc7c): edit the chapter, not this file. */
-#line 1539 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum e8c80f6b8cee): edit the chapter, not this file. */
+#line 1549 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 561 "chapters/04-interval-notifiers.nw"
+#line 571 "chapters/04-interval-notifiers.nw"
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 {
     struct mmu_interval_notifier *sub, *next;

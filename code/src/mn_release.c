@@ -1,4 +1,4 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 4147e345f786): edit the chapter, not this file. */
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum a04faead2843): edit the chapter, not this file. */
 #line 801 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
@@ -7,7 +7,7 @@ void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
 
-#line 990 "chapters/04-interval-notifiers.nw"
+#line 1000 "chapters/04-interval-notifiers.nw"
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_release(subs, mm);
 #line 551 "chapters/03-mmu-notifiers.nw"

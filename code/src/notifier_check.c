@@ -1,8 +1,8 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 1b1802bf17c5): edit the chapter, not this file. */
-#line 1591 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum d6d324aad214): edit the chapter, not this file. */
+#line 1601 "chapters/04-interval-notifiers.nw"
 #include "hmmwb.h"
 
-#line 1552 "chapters/04-interval-notifiers.nw"
+#line 1562 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void)
 {
     int bad = 0;

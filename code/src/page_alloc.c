@@ -1,4 +1,4 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum f837452d3d07): edit the chapter, not this file. */
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d0cc1463ae04): edit the chapter, not this file. */
 #line 908 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
@@ -332,7 +332,7 @@ int sim_check_invariants(void)
     bad += sim_check_physical_memory();
 #line 2275 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
-#line 1579 "chapters/04-interval-notifiers.nw"
+#line 1589 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
 #line 862 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();

@@ -1,12 +1,12 @@
-/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 4b83deea519e): edit the chapter, not this file. */
-#line 1185 "chapters/04-interval-notifiers.nw"
+/* Generated from chapters/04-interval-notifiers.nw by make tangle (sum 5064612537d2): edit the chapter, not this file. */
+#line 1195 "chapters/04-interval-notifiers.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include "hmmwb.h"
 
-#line 1050 "chapters/04-interval-notifiers.nw"
+#line 1060 "chapters/04-interval-notifiers.nw"
 #define SIM_TRACE_MAX 512
 #define SIM_TRACE_LINE 160
 
@@ -29,7 +29,7 @@ static void sim_trace_add(const char *target, const char *fmt, va_list ap)
                  sim_trace_name ? sim_trace_name : "main", target, label);
     pthread_mutex_unlock(&sim_trace_lock);
 }
-#line 1078 "chapters/04-interval-notifiers.nw"
+#line 1088 "chapters/04-interval-notifiers.nw"
 void sim_trace_event(const char *fmt, ...)
 {
     va_list ap;
@@ -61,7 +61,7 @@ void sim_trace_actor(const char *name)
 {
     sim_trace_name = name;
 }
-#line 1114 "chapters/04-interval-notifiers.nw"
+#line 1124 "chapters/04-interval-notifiers.nw"
 void sim_trace_start(void)
 {
     pthread_mutex_lock(&sim_trace_lock);
@@ -89,7 +89,7 @@ const char *sim_trace_record(int i)
 {
     return i >= 0 && i < sim_trace_count() ? sim_trace_lines[i] : NULL;
 }
-#line 1146 "chapters/04-interval-notifiers.nw"
+#line 1156 "chapters/04-interval-notifiers.nw"
 int sim_trace_write(const char *path, const char *title, const char *verdict)
 {
     FILE *f = fopen(path, "w");
