@@ -834,6 +834,18 @@ START_TEST(test_get_page_null_warns)
 }
 END_TEST
 
+/* page_to_pfn of no page warns once and answers a pfn that maps back to no page. */
+START_TEST(test_page_to_pfn_null_warns)
+{
+    unsigned long warnings = sim_warn_count();
+
+    ck_assert_uint_eq(page_to_pfn(NULL), ULONG_MAX);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 1);
+    ck_assert_ptr_null(pfn_to_page(ULONG_MAX));
+    ck_assert_int_eq(sim_check_invariants(), 1);
+}
+END_TEST
+
 /* unlock_page of an unlocked page warns once and leaves it unlocked. */
 START_TEST(test_unlock_of_unlocked_page_warns)
 {
@@ -1061,6 +1073,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, test_put_page_of_unreferenced_reserved_page_warns);
     tcase_add_test(tc, test_get_page_of_free_page_warns);
     tcase_add_test(tc, test_get_page_null_warns);
+    tcase_add_test(tc, test_page_to_pfn_null_warns);
     tcase_add_test(tc, test_unlock_of_unlocked_page_warns);
     tcase_add_test(tc, test_null_page_arguments_warn);
     tcase_add_test(tc, test_page_address_of_foreign_page_warns);

@@ -211,6 +211,33 @@ START_TEST(test_mm_refcount_null_warns)
 }
 END_TEST
 
+/* The mmap lock of no address space, and notifier ranges that are missing or name no
+ * address space: a warning each, and nothing locked, changed or called. */
+START_TEST(test_locks_and_ranges_of_nothing_warn)
+{
+    struct mmu_notifier_range range;
+    unsigned long warnings = sim_warn_count();
+
+    mmap_read_lock(NULL);
+    mmap_read_unlock(NULL);
+    mmap_write_lock(NULL);
+    mmap_write_unlock(NULL);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 4);
+    mmu_notifier_range_init(NULL, MMU_NOTIFY_UNMAP, 0, NULL, 0, PAGE_SIZE);
+    mmu_notifier_range_init_owner(NULL, MMU_NOTIFY_MIGRATE, 0, NULL, 0, PAGE_SIZE, &range);
+    ck_assert(!mmu_notifier_range_blockable(NULL));
+    mmu_notifier_invalidate_range_start(NULL);
+    mmu_notifier_invalidate_range_end(NULL);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 9);
+    mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, 0, NULL, 0, PAGE_SIZE);
+    mmu_notifier_invalidate_range_start(&range);
+    ck_assert(!mmu_notifier_range_blockable(&range));
+    mmu_notifier_invalidate_range_end(&range);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 11);
+    ck_assert_int_eq(sim_check_invariants(), 1);
+}
+END_TEST
+
 /* mmget on an address space that has exited is a caller's bug: it warns once and must
  * not bring the torn-down address space back to life. */
 START_TEST(test_mmget_on_exited_mm_warns_and_does_not_revive)
@@ -1249,6 +1276,7 @@ Suite *test_suite(void)
 
     tc = sim_tcase_unchecked("mm_warnings", 5);
     tcase_add_test(tc, test_mm_refcount_null_warns);
+    tcase_add_test(tc, test_locks_and_ranges_of_nothing_warn);
     tcase_add_test(tc, test_mmget_on_exited_mm_warns_and_does_not_revive);
     suite_add_tcase(s, tc);
 

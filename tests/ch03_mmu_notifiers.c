@@ -539,6 +539,57 @@ START_TEST(test_history_event_saves_mappings)
 }
 END_TEST
 
+/* The non-blocking start of no range, or of a range of no address space: -EINVAL and a
+ * warning; of an address space without subscribers: 0, the flag cleared. */
+START_TEST(test_nonblock_start_of_nothing)
+{
+    struct mmu_notifier_range range;
+    struct mm_struct *mm = sim_mm_create();
+    unsigned long warnings = sim_warn_count();
+
+    ck_assert_int_eq(mmu_notifier_invalidate_range_start_nonblock(NULL), -EINVAL);
+    mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, BLOCKABLE, NULL, 0, P);
+    ck_assert_int_eq(mmu_notifier_invalidate_range_start_nonblock(&range), -EINVAL);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 2);
+    mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, BLOCKABLE, mm, 0, P);
+    ck_assert_int_eq(mmu_notifier_invalidate_range_start_nonblock(&range), 0);
+    ck_assert(!mmu_notifier_range_blockable(&range));
+    mmput(mm);
+    ck_assert_uint_eq(sim_warn_count(), warnings + 2);
+}
+END_TEST
+
+/* A subscriber that asks only for release is skipped by every invalidation, and still
+ * released once. */
+static atomic_int releases_seen;
+
+static void count_release(struct mmu_notifier *sub, struct mm_struct *mm)
+{
+    (void)sub;
+    (void)mm;
+    atomic_fetch_add(&releases_seen, 1);
+}
+
+START_TEST(test_a_release_only_subscriber)
+{
+    static const struct mmu_notifier_ops release_only = { .release = count_release };
+    struct mmu_notifier mn = { .ops = &release_only };
+    struct fixture f;
+
+    atomic_store(&releases_seen, 0);
+    setup(&f, 2);
+    ck_assert_int_eq(mmu_notifier_register(&mn, f.mm), 0);
+    ck_assert_int_eq(sim_munmap(f.mm, f.addr, P), 0);
+    ck_assert_int_eq(f.rec.n, 2);                       /* the recorder still hears it */
+    ck_assert_int_eq(atomic_load(&releases_seen), 0);
+    mmu_notifier_unregister(&f.rec.mn, f.mm);
+    mmput(f.mm);
+    ck_assert_int_eq(atomic_load(&releases_seen), 1);
+    mmu_notifier_unregister(&mn, f.mm);
+    ck_assert_int_eq(atomic_load(&releases_seen), 1);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = suite_create("ch03_mmu_notifiers");
@@ -569,6 +620,8 @@ Suite *test_suite(void)
     tcase_add_test(life, test_unregister_waits_for_running_callbacks);
     tcase_add_test(failures, test_second_unregister_warns);
     tcase_add_test(failures, test_blockable_refusal_warns_and_continues);
+    tcase_add_test(failures, test_nonblock_start_of_nothing);
+    tcase_add_test(life, test_a_release_only_subscriber);
     tcase_add_test(history, test_history_event_saves_mappings);
     suite_add_tcase(s, events);
     suite_add_tcase(s, life);

@@ -1,11 +1,11 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum e6b5c92f4040): edit the chapter, not this file. */
-#line 1944 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5ce45070658e): edit the chapter, not this file. */
+#line 1959 "chapters/02-address-spaces.nw"
 /* One private page through a read, a write, fork and copy-on-write. */
 #include <stdio.h>
 #include <sys/mman.h>
 #include "hmmwb.h"
 
-#line 1985 "chapters/02-address-spaces.nw"
+#line 2000 "chapters/02-address-spaces.nw"
 static void show(const char *when, struct mm_struct *mm, unsigned long addr)
 {
     pte_t pte = sim_pte_get(mm, addr);
@@ -20,7 +20,7 @@ static void show(const char *when, struct mm_struct *mm, unsigned long addr)
                page_mapcount(page));
 }
 
-#line 1951 "chapters/02-address-spaces.nw"
+#line 1966 "chapters/02-address-spaces.nw"
 int main(void)
 {
     struct mm_struct *parent = sim_mm_create(), *child;

@@ -1,12 +1,12 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 444c85afdf70): edit the chapter, not this file. */
-#line 966 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum cf4bd6188185): edit the chapter, not this file. */
+#line 970 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_H
 #define HMMWB_H
 
-#line 977 "chapters/01-physical-memory.nw"
+#line 981 "chapters/01-physical-memory.nw"
 #include "kernel.h"
 #include "page.h"
-#line 2372 "chapters/02-address-spaces.nw"
+#line 2387 "chapters/02-address-spaces.nw"
 #include "mmu_notifier.h"
 #include "mm.h"
 #line 380 "chapters/04-interval-notifiers.nw"
@@ -24,5 +24,5 @@
 #line 723 "chapters/09-device-exclusive.nw"
 #include "exclusive.h"
 
-#line 971 "chapters/01-physical-memory.nw"
+#line 975 "chapters/01-physical-memory.nw"
 #endif

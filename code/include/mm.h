@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 273418ebae88): edit the chapter, not this file. */
-#line 2342 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 137059ac7ff8): edit the chapter, not this file. */
+#line 2357 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
 
@@ -136,7 +136,7 @@ static inline unsigned long sim_access_flags(bool write)
 {
     return write ? VM_WRITE : VM_ACCESS_FLAGS;
 }
-#line 1367 "chapters/02-address-spaces.nw"
+#line 1382 "chapters/02-address-spaces.nw"
 #define SIM_MMAP_MIN_ADDR 0x10000UL
 #define SIM_TASK_SIZE ((1UL << 47) - PAGE_SIZE)
 #define SIM_MMAP_BASE 0x7f0000000000UL
@@ -181,7 +181,7 @@ struct mm_struct {
     struct mmu_notifier_subscriptions *notifier_subscriptions;
 #line 450 "chapters/02-address-spaces.nw"
 };
-#line 894 "chapters/02-address-spaces.nw"
+#line 909 "chapters/02-address-spaces.nw"
 #define FAULT_FLAG_WRITE (1U << 0)
 #define FAULT_FLAG_REMOTE (1U << 7)
 
@@ -200,7 +200,7 @@ struct vm_fault {
     struct page *page;               /* the page involved, where there is one */
 
 };
-#line 2287 "chapters/02-address-spaces.nw"
+#line 2302 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_create(void);
 void mmput(struct mm_struct *mm);
 long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int prot,
@@ -242,7 +242,7 @@ static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
     return sim_mm_subscriptions(mm) != NULL;
 }
-#line 2322 "chapters/02-address-spaces.nw"
+#line 2337 "chapters/02-address-spaces.nw"
 extern struct mm_struct *sim_mm_list;
 extern pthread_mutex_t sim_mm_list_lock;
 int sim_mm_list_snapshot(struct mm_struct ***out);
@@ -268,5 +268,5 @@ static inline unsigned long sim_next_pte_addr(pte_t *pte, unsigned long addr)
     return (addr + PMD_SIZE) & PMD_MASK;
 }
 
-#line 2366 "chapters/02-address-spaces.nw"
+#line 2381 "chapters/02-address-spaces.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5f6bf11f933c): edit the chapter, not this file. */
-#line 785 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 96884e3765d1): edit the chapter, not this file. */
+#line 800 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
 
@@ -7,7 +7,7 @@
 
 struct mm_struct;
 
-#line 691 "chapters/02-address-spaces.nw"
+#line 696 "chapters/02-address-spaces.nw"
 enum mmu_notifier_event {
     MMU_NOTIFY_UNMAP = 0,            /* munmap, or mremap moving the range */
     MMU_NOTIFY_CLEAR,                /* entries cleared: zap, COW, ... */
@@ -30,7 +30,7 @@ struct mmu_notifier_range {
     void *owner;                     /* meaningful for MIGRATE and EXCLUSIVE */
 };
 
-#line 794 "chapters/02-address-spaces.nw"
+#line 809 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end);
@@ -42,7 +42,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 754 "chapters/03-mmu-notifiers.nw"
+#line 756 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
 #line 434 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
@@ -106,7 +106,7 @@ static inline void sim_hlist_del_init(struct mmu_notifier *sub)
     sub->pprev = NULL;
 }
 
-#line 734 "chapters/03-mmu-notifiers.nw"
+#line 736 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);
@@ -156,5 +156,5 @@ int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs);
 void mn_itree_release(struct mmu_notifier_subscriptions *subs, struct mm_struct *mm);
 
-#line 807 "chapters/02-address-spaces.nw"
+#line 822 "chapters/02-address-spaces.nw"
 #endif

@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 7f4d597674fb): edit the chapter, not this file. */
-#line 887 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum 91a6972fb25a): edit the chapter, not this file. */
+#line 891 "chapters/01-physical-memory.nw"
 #ifndef HMMWB_PAGE_H
 #define HMMWB_PAGE_H
 
@@ -67,11 +67,11 @@ struct sim_mem_section {
 };
 
 #define SIM_MAX_SECTIONS 64
-#line 349 "chapters/01-physical-memory.nw"
+#line 353 "chapters/01-physical-memory.nw"
 #define SIM_RAM_START_PFN 0x100UL
 #define SIM_RAM_DEFAULT_PAGES (256UL * 1024 * 1024 / PAGE_SIZE)
 #define SIM_RAM_MAX_PAGES (64UL * 1024 * 1024 * 1024 / PAGE_SIZE)
-#line 855 "chapters/01-physical-memory.nw"
+#line 859 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void);
 void get_page(struct page *page);
 void put_page(struct page *page);
@@ -92,22 +92,22 @@ struct sim_mem_section *sim_add_section(unsigned long start_pfn, unsigned long n
 int sim_invariant_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #line 1248 "chapters/08-migration.nw"
 struct page *sim_alloc_page_for_copy(void);
-#line 601 "chapters/01-physical-memory.nw"
+#line 605 "chapters/01-physical-memory.nw"
 #define SIM_TRIM_BATCH 2048
 #define SIM_TRIM_KEEP 8192
-#line 879 "chapters/01-physical-memory.nw"
+#line 883 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page);
 int sim_check_frame(struct page *page, bool listed);
 #line 263 "chapters/07-device-private.nw"
 void sim_device_page_free(struct page *page);
-#line 747 "chapters/01-physical-memory.nw"
+#line 751 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void);
-#line 2281 "chapters/02-address-spaces.nw"
+#line 2296 "chapters/02-address-spaces.nw"
 int sim_check_address_spaces(void);
 #line 1595 "chapters/04-interval-notifiers.nw"
 int sim_check_notifiers(void);
 #line 868 "chapters/07-device-private.nw"
 int sim_check_device_memory(void);
 
-#line 902 "chapters/01-physical-memory.nw"
+#line 906 "chapters/01-physical-memory.nw"
 #endif

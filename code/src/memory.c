@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 70f15bbcd3cb): edit the chapter, not this file. */
-#line 2407 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 4949e3fc8514): edit the chapter, not this file. */
+#line 2422 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +50,9 @@ static struct page *sim_shmem_get_page(struct sim_shmem *shm, unsigned long inde
     pthread_mutex_unlock(&shm->lock);
     return page;
 }
-#line 2414 "chapters/02-address-spaces.nw"
+#line 2429 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf);
-#line 928 "chapters/02-address-spaces.nw"
+#line 943 "chapters/02-address-spaces.nw"
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
                            unsigned int flags)
 {
@@ -68,10 +68,10 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
         return VM_FAULT_SIGSEGV;
     return sim_handle_pte_fault(&vmf);
 }
-#line 2416 "chapters/02-address-spaces.nw"
+#line 2431 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep);
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf);
-#line 948 "chapters/02-address-spaces.nw"
+#line 963 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -94,9 +94,9 @@ static vm_fault_t sim_handle_pte_fault(struct vm_fault *vmf)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 2419 "chapters/02-address-spaces.nw"
+#line 2434 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep);
-#line 986 "chapters/02-address-spaces.nw"
+#line 1001 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -122,7 +122,7 @@ static vm_fault_t sim_do_none_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 1016 "chapters/02-address-spaces.nw"
+#line 1031 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
 {
     struct vm_area_struct *vma = vmf->vma;
@@ -141,7 +141,7 @@ static vm_fault_t sim_do_shared_fault(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
     return 0;
 }
-#line 1043 "chapters/02-address-spaces.nw"
+#line 1058 "chapters/02-address-spaces.nw"
 static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -156,13 +156,13 @@ static vm_fault_t sim_do_swap_page(struct vm_fault *vmf)
 #line 221 "chapters/09-device-exclusive.nw"
     if (is_device_exclusive_entry(entry))
         return sim_remove_device_exclusive_entry(vmf);
-#line 1049 "chapters/02-address-spaces.nw"
+#line 1064 "chapters/02-address-spaces.nw"
     pthread_mutex_unlock(&mm->page_table_lock);
     SIM_WARN(true, "bad entry %#lx at %#lx", vmf->orig_pte, vmf->address);
     (void)entry;
     return VM_FAULT_SIGBUS;
 }
-#line 1156 "chapters/02-address-spaces.nw"
+#line 1171 "chapters/02-address-spaces.nw"
 static bool sim_try_access(struct mm_struct *mm, unsigned long addr, void *buf,
                            size_t len, bool write)
 {
@@ -198,7 +198,7 @@ static int sim_access_page(struct vm_area_struct *vma, unsigned long addr, void 
     }
     return 0;
 }
-#line 1203 "chapters/02-address-spaces.nw"
+#line 1218 "chapters/02-address-spaces.nw"
 bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned long end,
                           unsigned long any_of)
 {
@@ -213,7 +213,7 @@ bool sim_range_accessible(struct mm_struct *mm, unsigned long start, unsigned lo
     }
     return true;
 }
-#line 1229 "chapters/02-address-spaces.nw"
+#line 1244 "chapters/02-address-spaces.nw"
 static int sim_access(struct mm_struct *mm, unsigned long addr, void *buf,
                       unsigned long len, bool write)
 {

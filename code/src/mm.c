@@ -1,5 +1,5 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 943af3335122): edit the chapter, not this file. */
-#line 2381 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 29bb534107dd): edit the chapter, not this file. */
+#line 2396 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
 #include "hmmwb.h"
@@ -25,27 +25,31 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr)
     pthread_mutex_unlock(&mm->page_table_lock);
     return pte;
 }
-#line 465 "chapters/02-address-spaces.nw"
+#line 466 "chapters/02-address-spaces.nw"
 void mmap_read_lock(struct mm_struct *mm)
 {
-    pthread_rwlock_rdlock(&mm->mmap_lock);
+    if (!SIM_WARN(!mm, "no address space"))
+        pthread_rwlock_rdlock(&mm->mmap_lock);
 }
 
 void mmap_read_unlock(struct mm_struct *mm)
 {
-    pthread_rwlock_unlock(&mm->mmap_lock);
+    if (!SIM_WARN(!mm, "no address space"))
+        pthread_rwlock_unlock(&mm->mmap_lock);
 }
 
 void mmap_write_lock(struct mm_struct *mm)
 {
-    pthread_rwlock_wrlock(&mm->mmap_lock);
+    if (!SIM_WARN(!mm, "no address space"))
+        pthread_rwlock_wrlock(&mm->mmap_lock);
 }
 
 void mmap_write_unlock(struct mm_struct *mm)
 {
-    pthread_rwlock_unlock(&mm->mmap_lock);
+    if (!SIM_WARN(!mm, "no address space"))
+        pthread_rwlock_unlock(&mm->mmap_lock);
 }
-#line 490 "chapters/02-address-spaces.nw"
+#line 495 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_list;
 pthread_mutex_t sim_mm_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -70,10 +74,10 @@ static void sim_mm_list_del(struct mm_struct *mm)
         mm->sim_next->sim_prev = mm->sim_prev;
     pthread_mutex_unlock(&sim_mm_list_lock);
 }
-#line 2389 "chapters/02-address-spaces.nw"
+#line 2404 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm);
 static void sim_mm_free(struct mm_struct *mm);
-#line 520 "chapters/02-address-spaces.nw"
+#line 525 "chapters/02-address-spaces.nw"
 struct mm_struct *sim_mm_alloc(void)
 {
     struct mm_struct *mm = calloc(1, sizeof(*mm));
@@ -102,7 +106,7 @@ struct mm_struct *sim_mm_create(void)
 {
     return sim_mm_alloc();
 }
-#line 603 "chapters/02-address-spaces.nw"
+#line 608 "chapters/02-address-spaces.nw"
 void mmgrab(struct mm_struct *mm)
 {
     if (!SIM_WARN(!mm, "NULL mm"))
@@ -151,7 +155,7 @@ bool sim_mm_alive(struct mm_struct *mm)
 {
     return mm && atomic_load(&mm->mm_users) > 0;
 }
-#line 566 "chapters/02-address-spaces.nw"
+#line 571 "chapters/02-address-spaces.nw"
 int sim_mm_list_snapshot(struct mm_struct ***out)
 {
     struct mm_struct **mms = NULL;
@@ -180,13 +184,13 @@ void sim_mm_list_release(struct mm_struct **mms, int n)
         mmdrop(mms[i]);
     free(mms);
 }
-#line 657 "chapters/02-address-spaces.nw"
+#line 662 "chapters/02-address-spaces.nw"
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
 #line 165 "chapters/03-mmu-notifiers.nw"
     __mmu_notifier_subscriptions_destroy(mm);
-#line 661 "chapters/02-address-spaces.nw"
+#line 666 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);
     pthread_mutex_destroy(&mm->page_table_lock);
     free(mm);
@@ -220,7 +224,7 @@ void sim_shmem_put(struct sim_shmem *shm)
     free(shm->pages);
     free(shm);
 }
-#line 839 "chapters/02-address-spaces.nw"
+#line 854 "chapters/02-address-spaces.nw"
 static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
     pte_t pte = *ptep;
@@ -256,11 +260,11 @@ static void sim_zap_pte(struct vm_area_struct *vma, unsigned long addr, pte_t *p
         put_page(page);
         return;
     }
-#line 856 "chapters/02-address-spaces.nw"
+#line 871 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "unknown entry %#lx at %#lx", pte, addr);
     (void)vma;
 }
-#line 869 "chapters/02-address-spaces.nw"
+#line 884 "chapters/02-address-spaces.nw"
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
     struct mm_struct *mm = vma->vm_mm;
@@ -275,7 +279,7 @@ void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
     }
     pthread_mutex_unlock(&mm->page_table_lock);
 }
-#line 1272 "chapters/02-address-spaces.nw"
+#line 1287 "chapters/02-address-spaces.nw"
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 {
     if (!mm)
@@ -286,7 +290,7 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
             return vma;
     return NULL;
 }
-#line 1288 "chapters/02-address-spaces.nw"
+#line 1303 "chapters/02-address-spaces.nw"
 void sim_vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
     struct vm_area_struct *prev = NULL, *next = mm->mmap;
@@ -322,7 +326,7 @@ void sim_vma_free(struct vm_area_struct *vma)
     sim_shmem_put(vma->vm_shmem);
     free(vma);
 }
-#line 1330 "chapters/02-address-spaces.nw"
+#line 1345 "chapters/02-address-spaces.nw"
 static int sim_split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
                          unsigned long addr)
 {
@@ -348,7 +352,7 @@ int sim_split_at(struct mm_struct *mm, unsigned long addr)
         return 0;
     return sim_split_vma(mm, vma, addr);
 }
-#line 2019 "chapters/02-address-spaces.nw"
+#line 2034 "chapters/02-address-spaces.nw"
 static void sim_exit_mmap(struct mm_struct *mm)
 {
     struct mmu_notifier_range range;

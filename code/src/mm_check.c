@@ -1,15 +1,15 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 9be51254fcda): edit the chapter, not this file. */
-#line 2451 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 1f51137b8590): edit the chapter, not this file. */
+#line 2466 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 2084 "chapters/02-address-spaces.nw"
+#line 2099 "chapters/02-address-spaces.nw"
 struct sim_map_census {
     unsigned long first_pfn, nr;
     int *mapped;                 /* entries that map each frame */
     int *held;                   /* references held by shared objects */
 };
-#line 2171 "chapters/02-address-spaces.nw"
+#line 2186 "chapters/02-address-spaces.nw"
 static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
 {
     unsigned long n = 0;
@@ -24,7 +24,7 @@ static unsigned long sim_count_entries(struct sim_pgtable *table, int level)
     }
     return n;
 }
-#line 2193 "chapters/02-address-spaces.nw"
+#line 2208 "chapters/02-address-spaces.nw"
 static unsigned long sim_census_number;
 
 static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm)
@@ -42,7 +42,7 @@ static int sim_census_shmem(struct sim_map_census *census, struct sim_shmem *shm
     pthread_mutex_unlock(&shm->lock);
     return 0;
 }
-#line 2058 "chapters/02-address-spaces.nw"
+#line 2073 "chapters/02-address-spaces.nw"
 static int sim_check_vmas(struct mm_struct *mm)
 {
     unsigned long prev_end = 0;
@@ -62,7 +62,7 @@ static int sim_check_vmas(struct mm_struct *mm)
                                     mm->map_count);
     return bad;
 }
-#line 2096 "chapters/02-address-spaces.nw"
+#line 2111 "chapters/02-address-spaces.nw"
 static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct *mm,
                                  struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -80,7 +80,7 @@ static int sim_check_present_pte(struct sim_map_census *census, struct mm_struct
                                     (void *)mm, addr, pte, vma->vm_flags);
     return 0;
 }
-#line 2125 "chapters/02-address-spaces.nw"
+#line 2140 "chapters/02-address-spaces.nw"
 static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *mm,
                                struct vm_area_struct *vma, unsigned long addr, pte_t pte)
 {
@@ -98,11 +98,11 @@ static int sim_census_swap_pte(struct sim_map_census *census, struct mm_struct *
             census->mapped[pfn - census->first_pfn]++;
         return 0;
     }
-#line 2131 "chapters/02-address-spaces.nw"
+#line 2146 "chapters/02-address-spaces.nw"
     (void)census, (void)mm, (void)vma, (void)addr, (void)entry;
     return 0;
 }
-#line 2141 "chapters/02-address-spaces.nw"
+#line 2156 "chapters/02-address-spaces.nw"
 static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
 {
     int bad = 0;
@@ -127,7 +127,7 @@ static int sim_check_ptes(struct sim_map_census *census, struct mm_struct *mm)
         bad += sim_invariant_failed("mm %p: entries outside every vma", (void *)mm);
     return bad;
 }
-#line 2219 "chapters/02-address-spaces.nw"
+#line 2234 "chapters/02-address-spaces.nw"
 static int sim_check_census(struct sim_map_census *census)
 {
     int bad = 0;

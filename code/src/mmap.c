@@ -1,9 +1,9 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 05b7748205d8): edit the chapter, not this file. */
-#line 2431 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum c504bbb88d14): edit the chapter, not this file. */
+#line 2446 "chapters/02-address-spaces.nw"
 #include <stdlib.h>
 #include "hmmwb.h"
 
-#line 1376 "chapters/02-address-spaces.nw"
+#line 1391 "chapters/02-address-spaces.nw"
 static unsigned long sim_find_gap_from(struct mm_struct *mm, unsigned long from,
                                        unsigned long len)
 {
@@ -38,7 +38,7 @@ static unsigned long sim_get_unmapped_area(struct mm_struct *mm, unsigned long h
     addr = sim_find_gap_from(mm, SIM_MMAP_BASE, len);
     return addr ? addr : sim_find_gap_from(mm, SIM_MMAP_MIN_ADDR, len);
 }
-#line 1430 "chapters/02-address-spaces.nw"
+#line 1445 "chapters/02-address-spaces.nw"
 static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int flags)
 {
     int type = flags & (MAP_PRIVATE | MAP_SHARED);
@@ -66,9 +66,9 @@ static long sim_mmap_check(unsigned long addr, unsigned long len, int prot, int 
     }
     return 0;
 }
-#line 2436 "chapters/02-address-spaces.nw"
+#line 2451 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end);
-#line 1469 "chapters/02-address-spaces.nw"
+#line 1484 "chapters/02-address-spaces.nw"
 static unsigned long sim_prot_to_vm_flags(int prot)
 {
     return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
@@ -115,7 +115,7 @@ long sim_mmap(struct mm_struct *mm, unsigned long addr, unsigned long len, int p
         sim_vma_free(vma);
     return ret ? ret : (long)addr;
 }
-#line 1526 "chapters/02-address-spaces.nw"
+#line 1541 "chapters/02-address-spaces.nw"
 static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     struct mmu_notifier_range range;
@@ -143,7 +143,7 @@ static int sim_do_munmap(struct mm_struct *mm, unsigned long start, unsigned lon
     mmu_notifier_invalidate_range_end(&range);
     return 0;
 }
-#line 1560 "chapters/02-address-spaces.nw"
+#line 1575 "chapters/02-address-spaces.nw"
 int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 {
     int ret;
@@ -161,7 +161,7 @@ int sim_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
     mmput(mm);
     return ret;
 }
-#line 1692 "chapters/02-address-spaces.nw"
+#line 1707 "chapters/02-address-spaces.nw"
 static pte_t sim_swap_pte_modify(pte_t pte)
 {
     swp_entry_t entry = pte_to_swp_entry(pte);
@@ -172,11 +172,11 @@ static pte_t sim_swap_pte_modify(pte_t pte)
 #line 205 "chapters/08-migration.nw"
     if (is_writable_migration_entry(entry))
         return swp_entry_to_pte(sim_migration_entry_readable(entry));
-#line 1697 "chapters/02-address-spaces.nw"
+#line 1712 "chapters/02-address-spaces.nw"
     (void)entry;
     return pte;
 }
-#line 1646 "chapters/02-address-spaces.nw"
+#line 1661 "chapters/02-address-spaces.nw"
 static pte_t sim_pte_modify(pte_t pte, unsigned long vm_flags)
 {
     unsigned long keep = pte & (PTE_PFN_MASK | _PAGE_ACCESSED | _PAGE_DIRTY);
@@ -211,7 +211,7 @@ static void sim_change_protection(struct vm_area_struct *vma, unsigned long prot
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);
 }
-#line 1591 "chapters/02-address-spaces.nw"
+#line 1606 "chapters/02-address-spaces.nw"
 static bool sim_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
     return sim_range_accessible(mm, start, end, 0) || start == end;
@@ -246,7 +246,7 @@ int sim_mprotect(struct mm_struct *mm, unsigned long addr, unsigned long len, in
     mmput(mm);
     return ret;
 }
-#line 1811 "chapters/02-address-spaces.nw"
+#line 1826 "chapters/02-address-spaces.nw"
 static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
 {
     pte_t pte = *src;
@@ -284,11 +284,11 @@ static void sim_copy_pte(struct vm_area_struct *vma, pte_t *dst, pte_t *src)
         sim_copy_pte(vma, dst, src);
         return;
     }
-#line 1830 "chapters/02-address-spaces.nw"
+#line 1845 "chapters/02-address-spaces.nw"
     SIM_WARN(true, "cannot copy entry %#lx", pte);
     (void)vma;
 }
-#line 1844 "chapters/02-address-spaces.nw"
+#line 1859 "chapters/02-address-spaces.nw"
 static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct mm_struct *parent = vma->vm_mm;
@@ -317,7 +317,7 @@ static int sim_copy_page_range(struct mm_struct *child, struct vm_area_struct *v
     mmu_notifier_invalidate_range_end(&range);
     return ret;
 }
-#line 1886 "chapters/02-address-spaces.nw"
+#line 1901 "chapters/02-address-spaces.nw"
 static int sim_dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 {
     struct vm_area_struct *copy = malloc(sizeof(*copy));

@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 00ae53c478ca): edit the chapter, not this file. */
-#line 818 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum b1b9132dbbbf): edit the chapter, not this file. */
+#line 833 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 768 "chapters/03-mmu-notifiers.nw"
+#line 770 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
 #line 127 "chapters/03-mmu-notifiers.nw"
@@ -141,6 +141,8 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 #line 511 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *range)
 {
+    if (SIM_WARN(!range || !range->mm, "no range, or a range of no address space"))
+        return -EINVAL;
     range->flags &= ~MMU_NOTIFIER_RANGE_BLOCKABLE;
     if (!mm_has_notifiers(range->mm))
         return 0;
@@ -455,11 +457,13 @@ void mmu_interval_notifier_remove(struct mmu_interval_notifier *sub)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 718 "chapters/02-address-spaces.nw"
+#line 723 "chapters/02-address-spaces.nw"
 void mmu_notifier_range_init(struct mmu_notifier_range *range,
                              enum mmu_notifier_event event, unsigned flags,
                              struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+    if (SIM_WARN(!range, "no range"))
+        return;
     range->mm = mm;
     range->start = start;
     range->end = end;
@@ -474,37 +478,43 @@ void mmu_notifier_range_init_owner(struct mmu_notifier_range *range,
                                    unsigned long end, void *owner)
 {
     mmu_notifier_range_init(range, event, flags, mm, start, end);
-    range->owner = owner;
+    if (range)
+        range->owner = owner;
 }
 
 bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range)
 {
+    if (SIM_WARN(!range, "no range"))
+        return false;
     return range->flags & MMU_NOTIFIER_RANGE_BLOCKABLE;
 }
-#line 751 "chapters/02-address-spaces.nw"
+#line 763 "chapters/02-address-spaces.nw"
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
+    if (SIM_WARN(!range || !range->mm, "no range, or a range of no address space"))
+        return;
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
 #line 408 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
-#line 755 "chapters/02-address-spaces.nw"
+#line 769 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
-    (void)range;
+    if (SIM_WARN(!range || !range->mm, "no range, or a range of no address space"))
+        return;
 #line 479 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
-#line 761 "chapters/02-address-spaces.nw"
+#line 776 "chapters/02-address-spaces.nw"
 }
 
 void mmu_notifier_release(struct mm_struct *mm)
 {
     (void)mm;
-#line 538 "chapters/03-mmu-notifiers.nw"
+#line 540 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(mm))
         __mmu_notifier_release(mm);
-#line 767 "chapters/02-address-spaces.nw"
+#line 782 "chapters/02-address-spaces.nw"
 }

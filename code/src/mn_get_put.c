@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 8347258f6641): edit the chapter, not this file. */
-#line 791 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 05b93eea7d04): edit the chapter, not this file. */
+#line 793 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 345 "chapters/03-mmu-notifiers.nw"

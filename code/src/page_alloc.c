@@ -1,5 +1,5 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum d0cc1463ae04): edit the chapter, not this file. */
-#line 908 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum a28b914e7129): edit the chapter, not this file. */
+#line 912 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,7 +77,7 @@ static struct sim_mem_section *sim_pfn_section(unsigned long pfn)
     }
     return NULL;
 }
-#line 309 "chapters/01-physical-memory.nw"
+#line 311 "chapters/01-physical-memory.nw"
 struct page *pfn_to_page(unsigned long pfn)
 {
     struct sim_mem_section *sec = sim_pfn_section(pfn);
@@ -87,6 +87,8 @@ struct page *pfn_to_page(unsigned long pfn)
 
 unsigned long page_to_pfn(const struct page *page)
 {
+    if (SIM_WARN(!page, "no page"))
+        return ULONG_MAX;
     return page->pfn;
 }
 
@@ -101,7 +103,7 @@ void *sim_page_address(struct page *page)
         return NULL;
     return sec->data + (page->pfn - sec->start_pfn) * PAGE_SIZE;
 }
-#line 359 "chapters/01-physical-memory.nw"
+#line 363 "chapters/01-physical-memory.nw"
 static atomic_ulong sim_ram_pages = SIM_RAM_DEFAULT_PAGES;
 static struct sim_mem_section *sim_ram;
 static pthread_once_t sim_boot_once = PTHREAD_ONCE_INIT;
@@ -122,7 +124,7 @@ static void sim_boot_once_only(void)
 {
     pthread_once(&sim_boot_once, sim_boot);
 }
-#line 386 "chapters/01-physical-memory.nw"
+#line 390 "chapters/01-physical-memory.nw"
 int sim_ram_configure(unsigned long nr_pages)
 {
     if (nr_pages == 0 || nr_pages > SIM_RAM_MAX_PAGES)
@@ -139,16 +141,16 @@ unsigned long sim_nr_ram_pages(void)
     sim_boot_once_only();
     return sim_ram->nr_pages;
 }
-#line 416 "chapters/01-physical-memory.nw"
+#line 420 "chapters/01-physical-memory.nw"
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct page *free_list;           /* frames freed at least once */
 static unsigned long never_used_next;    /* index of the next fresh frame */
 static unsigned long nr_free_listed;     /* length of free_list */
 static unsigned long nr_free_untrimmed;  /* the first ones still hold host memory */
-#line 594 "chapters/01-physical-memory.nw"
+#line 598 "chapters/01-physical-memory.nw"
 static unsigned long nr_host_pages_returned;
 static void sim_trim_free_frames(void);
-#line 427 "chapters/01-physical-memory.nw"
+#line 431 "chapters/01-physical-memory.nw"
 static struct page *sim_take_free_frame(void)
 {
     struct page *page = NULL;
@@ -170,7 +172,7 @@ static struct page *sim_take_free_frame(void)
     pthread_mutex_unlock(&zone_lock);
     return page;
 }
-#line 456 "chapters/01-physical-memory.nw"
+#line 460 "chapters/01-physical-memory.nw"
 struct page *alloc_page(void)
 {
     struct page *page;
@@ -198,7 +200,7 @@ struct page *sim_alloc_page_for_copy(void)
     atomic_store(&page->_refcount, 1);
     return page;
 }
-#line 477 "chapters/01-physical-memory.nw"
+#line 481 "chapters/01-physical-memory.nw"
 void sim_free_frame(struct page *page)
 {
 #line 254 "chapters/07-device-private.nw"
@@ -206,7 +208,7 @@ void sim_free_frame(struct page *page)
         sim_device_page_free(page);
         return;
     }
-#line 480 "chapters/01-physical-memory.nw"
+#line 484 "chapters/01-physical-memory.nw"
     SIM_WARN(PageLocked(page), "freeing locked pfn %#lx", page->pfn);
     pthread_mutex_lock(&zone_lock);
     atomic_store(&page->flags, 1UL << PG_buddy);
@@ -217,7 +219,7 @@ void sim_free_frame(struct page *page)
         sim_trim_free_frames();
     pthread_mutex_unlock(&zone_lock);
 }
-#line 548 "chapters/01-physical-memory.nw"
+#line 552 "chapters/01-physical-memory.nw"
 static int sim_pfn_order(const void *a, const void *b)
 {
     unsigned long x = (*(struct page *const *)a)->pfn;
@@ -257,7 +259,7 @@ unsigned long sim_nr_host_pages_returned(void)
     pthread_mutex_unlock(&zone_lock);
     return n;
 }
-#line 499 "chapters/01-physical-memory.nw"
+#line 503 "chapters/01-physical-memory.nw"
 static atomic_ulong nr_reserved;
 
 void sim_page_reserve(struct page *page)
@@ -265,7 +267,7 @@ void sim_page_reserve(struct page *page)
     if (!(atomic_fetch_or(&page->flags, 1UL << PG_reserved) & (1UL << PG_reserved)))
         atomic_fetch_add(&nr_reserved, 1);
 }
-#line 512 "chapters/01-physical-memory.nw"
+#line 516 "chapters/01-physical-memory.nw"
 unsigned long sim_nr_free_pages(void)
 {
     unsigned long n;
@@ -281,7 +283,7 @@ unsigned long sim_nr_pages_in_use(void)
 {
     return sim_nr_ram_pages() - sim_nr_free_pages() - atomic_load(&nr_reserved);
 }
-#line 815 "chapters/01-physical-memory.nw"
+#line 819 "chapters/01-physical-memory.nw"
 int sim_invariant_failed(const char *fmt, ...)
 {
     va_list ap;
@@ -293,7 +295,7 @@ int sim_invariant_failed(const char *fmt, ...)
     fputc('\n', stderr);
     return 1;
 }
-#line 781 "chapters/01-physical-memory.nw"
+#line 785 "chapters/01-physical-memory.nw"
 static int sim_check_physical_memory(void)
 {
     unsigned long n = sim_ram->nr_pages, listed = 0;
@@ -323,20 +325,20 @@ static int sim_check_physical_memory(void)
     free(on_list);
     return bad;
 }
-#line 831 "chapters/01-physical-memory.nw"
+#line 835 "chapters/01-physical-memory.nw"
 int sim_check_invariants(void)
 {
     int bad = 0;
 
     sim_boot_once_only();
     bad += sim_check_physical_memory();
-#line 2275 "chapters/02-address-spaces.nw"
+#line 2290 "chapters/02-address-spaces.nw"
     bad += sim_check_address_spaces();
 #line 1589 "chapters/04-interval-notifiers.nw"
     bad += sim_check_notifiers();
 #line 862 "chapters/07-device-private.nw"
     bad += sim_check_device_memory();
-#line 838 "chapters/01-physical-memory.nw"
+#line 842 "chapters/01-physical-memory.nw"
     if (sim_warn_count())
         bad += sim_invariant_failed("%lu warnings were issued", sim_warn_count());
     return bad;

@@ -1,8 +1,8 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 930351264d04): edit the chapter, not this file. */
-#line 957 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d2ae011ce98d): edit the chapter, not this file. */
+#line 961 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 760 "chapters/01-physical-memory.nw"
+#line 764 "chapters/01-physical-memory.nw"
 int sim_check_frame(struct page *page, bool listed)
 {
     int bad = 0;

@@ -1,9 +1,9 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum b139f1ea28fc): edit the chapter, not this file. */
-#line 947 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d1560673ad52): edit the chapter, not this file. */
+#line 951 "chapters/01-physical-memory.nw"
 #include <pthread.h>
 #include "page.h"
 
-#line 666 "chapters/01-physical-memory.nw"
+#line 670 "chapters/01-physical-memory.nw"
 #define SIM_PAGE_WAIT_TABLE_SIZE 64
 
 struct sim_page_waitqueue {
@@ -28,7 +28,7 @@ static struct sim_page_waitqueue *sim_page_waitqueue(const struct page *page)
     return &sim_page_wait_table[((uintptr_t)page / sizeof(*page)) %
                                 SIM_PAGE_WAIT_TABLE_SIZE];
 }
-#line 698 "chapters/01-physical-memory.nw"
+#line 702 "chapters/01-physical-memory.nw"
 static bool sim_page_test_and_set_locked(struct page *page)
 {
     return atomic_fetch_or(&page->flags, 1UL << PG_locked) & (1UL << PG_locked);

@@ -80,6 +80,8 @@ struct page *pfn_to_page(unsigned long pfn)
 
 unsigned long page_to_pfn(const struct page *page)
 {
+    if (SIM_WARN(!page, "no page"))
+        return ULONG_MAX;
     return page->pfn;
 }
 

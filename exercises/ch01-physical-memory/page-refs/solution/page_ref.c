@@ -1,8 +1,8 @@
-/* Generated from chapters/01-physical-memory.nw by make tangle (sum 8089b9adf582): edit the chapter, not this file. */
-#line 939 "chapters/01-physical-memory.nw"
+/* Generated from chapters/01-physical-memory.nw by make tangle (sum d9342bff6b53): edit the chapter, not this file. */
+#line 943 "chapters/01-physical-memory.nw"
 #include "page.h"
 
-#line 621 "chapters/01-physical-memory.nw"
+#line 625 "chapters/01-physical-memory.nw"
 void get_page(struct page *page)
 {
     int old;

@@ -1,9 +1,9 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 54afae003fac): edit the chapter, not this file. */
-#line 2478 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum f09d2d7bc389): edit the chapter, not this file. */
+#line 2493 "chapters/02-address-spaces.nw"
 #include <string.h>
 #include "hmmwb.h"
 
-#line 1072 "chapters/02-address-spaces.nw"
+#line 1087 "chapters/02-address-spaces.nw"
 vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -21,7 +21,7 @@ vm_fault_t sim_do_wp_page(struct vm_fault *vmf, pte_t *ptep)
     pthread_mutex_unlock(&mm->page_table_lock);
     return 0;
 }
-#line 1100 "chapters/02-address-spaces.nw"
+#line 1115 "chapters/02-address-spaces.nw"
 vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
 {
     struct mm_struct *mm = vmf->vma->vm_mm;
@@ -42,7 +42,7 @@ vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
     pthread_mutex_lock(&mm->page_table_lock);
     ptep = sim_pte_offset(mm, vmf->address, false);
     if (ptep && *ptep == vmf->orig_pte) {
-#line 1137 "chapters/02-address-spaces.nw"
+#line 1152 "chapters/02-address-spaces.nw"
         if (vmf->page) {
             atomic_fetch_sub(&vmf->page->_mapcount, 1);
             put_page(vmf->page);
@@ -51,7 +51,7 @@ vm_fault_t sim_wp_page_copy(struct vm_fault *vmf)
         *ptep = pfn_pte(page_to_pfn(new_page),
                         _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY);
         new_page = NULL;
-#line 1121 "chapters/02-address-spaces.nw"
+#line 1136 "chapters/02-address-spaces.nw"
     }
     pthread_mutex_unlock(&mm->page_table_lock);
     mmu_notifier_invalidate_range_end(&range);

@@ -1,8 +1,8 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum c67f1d6acdf0): edit the chapter, not this file. */
-#line 2488 "chapters/02-address-spaces.nw"
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 5e449c1af202): edit the chapter, not this file. */
+#line 2503 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 1729 "chapters/02-address-spaces.nw"
+#line 1744 "chapters/02-address-spaces.nw"
 static void sim_dontneed_vma(struct vm_area_struct *vma, unsigned long start,
                              unsigned long end)
 {

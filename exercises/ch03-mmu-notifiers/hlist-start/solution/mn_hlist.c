@@ -1,5 +1,5 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 5f47aa22fffa): edit the chapter, not this file. */
-#line 783 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum d8d9337b1de9): edit the chapter, not this file. */
+#line 785 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
 #line 449 "chapters/03-mmu-notifiers.nw"
