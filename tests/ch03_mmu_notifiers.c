@@ -1,5 +1,6 @@
 /* Chapter 3: MMU notifiers.  A recorder subscribes to an address space and every core
  * path is checked for the exact event, range, flags and owner it sends. */
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -508,6 +509,140 @@ START_TEST(test_unregister_waits_for_running_callbacks)
 }
 END_TEST
 
+/* --- the last put, from a callback ---------------------------------------------------- */
+
+/* A shared subscription that puts its own last reference when told to, from release or
+ * from the start of an invalidation, and can be held inside that start until let go.
+ * Counts are atomic: the free may run on a thread of the library's. */
+struct putter {
+    struct mmu_notifier mn;
+    atomic_int put_in_release, put_in_start, hold_in_start, in_start;
+};
+
+static atomic_int putters_freed, putter_starts;
+
+static struct mmu_notifier *putter_alloc(struct mm_struct *mm)
+{
+    struct putter *pt = calloc(1, sizeof(*pt));
+
+    (void)mm;
+    return pt ? &pt->mn : ERR_PTR(-ENOMEM);
+}
+
+static void putter_free(struct mmu_notifier *sub)
+{
+    atomic_fetch_add(&putters_freed, 1);
+    free(sub);
+}
+
+static void putter_release(struct mmu_notifier *sub, struct mm_struct *mm)
+{
+    struct putter *pt = (struct putter *)sub;
+
+    (void)mm;
+    if (atomic_exchange(&pt->put_in_release, 0))
+        mmu_notifier_put(sub);
+}
+
+static int putter_start(struct mmu_notifier *sub, const struct mmu_notifier_range *range)
+{
+    struct putter *pt = (struct putter *)sub;
+
+    (void)range;
+    atomic_fetch_add(&putter_starts, 1);
+    if (atomic_exchange(&pt->put_in_start, 0))
+        mmu_notifier_put(sub);
+    atomic_store(&pt->in_start, 1);
+    while (atomic_load(&pt->hold_in_start))
+        sched_yield();
+    atomic_store(&pt->in_start, 0);
+    return 0;
+}
+
+static const struct mmu_notifier_ops putter_ops = {
+    .release = putter_release, .invalidate_range_start = putter_start,
+    .alloc_notifier = putter_alloc, .free_notifier = putter_free,
+};
+
+static struct putter *get_putter(struct mm_struct *mm)
+{
+    struct mmu_notifier *sub = mmu_notifier_get(&putter_ops, mm);
+
+    ck_assert(!IS_ERR_OR_NULL(sub));
+    return (struct putter *)sub;
+}
+
+/* Linux allows the last put from release (mm/mmu_notifier.c, the comment above
+ * mmu_notifier_put(), Linux 6.15; amdkfd does it).  The teardown returns, and the
+ * subscription is freed once, by the time mmput() returns. */
+START_TEST(test_put_from_release)
+{
+    struct mm_struct *mm = sim_mm_create();
+    struct putter *pt;
+
+    atomic_store(&putters_freed, 0);
+    pt = get_putter(mm);
+    atomic_store(&pt->put_in_release, 1);
+    mmput(mm);
+    ck_assert_int_eq(atomic_load(&putters_freed), 1);
+}
+END_TEST
+
+/* The last put from an invalidation callback returns, the invalidation completes, and a
+ * get made after it finds no subscription to share: a new one.  The teardown frees both. */
+START_TEST(test_put_from_an_invalidation)
+{
+    struct fixture f;
+    struct putter *pt, *again;
+
+    atomic_store(&putters_freed, 0);
+    setup(&f, 2);
+    pt = get_putter(f.mm);
+    atomic_store(&pt->put_in_start, 1);
+    ck_assert_int_eq(sim_munmap(f.mm, f.addr, P), 0);
+    ck_assert_int_eq(f.rec.n, 2);
+    again = get_putter(f.mm);
+    ck_assert_ptr_ne(again, pt);
+    mmu_notifier_put(&again->mn);
+    teardown(&f);
+    ck_assert_int_eq(atomic_load(&putters_freed), 2);
+}
+END_TEST
+
+static void *munmap_first_page(void *arg)
+{
+    struct fixture *f = arg;
+
+    ck_assert_int_eq(sim_munmap(f->mm, f->addr, P), 0);
+    return NULL;
+}
+
+/* Another thread is inside the subscription's callback when its last put comes: the put
+ * returns at once, and the free waits until the callback has returned. */
+START_TEST(test_put_does_not_wait_for_a_running_callback)
+{
+    struct fixture f;
+    struct putter *pt;
+    pthread_t t;
+
+    atomic_store(&putters_freed, 0);
+    setup(&f, 2);
+    pt = get_putter(f.mm);
+    atomic_store(&pt->hold_in_start, 1);
+    ck_assert_int_eq(pthread_create(&t, NULL, munmap_first_page, &f), 0);
+    while (!atomic_load(&pt->in_start))
+        sched_yield();
+    mmu_notifier_put(&pt->mn);
+    sim_test_let_others_settle(200);
+    ck_assert_int_eq(atomic_load(&putters_freed), 0);
+    ck_assert_int_eq(atomic_load(&pt->in_start), 1);   /* still inside: not freed */
+    atomic_store(&pt->hold_in_start, 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    teardown(&f);
+    ck_assert_int_eq(atomic_load(&putters_freed), 1);
+}
+END_TEST
+
 /* Seed 000: told only "invalidate [start, end)", a mirror must drop what a mirror told
  * the event can keep read-only; after fork's write-protect the pages are all there. */
 START_TEST(test_history_event_saves_mappings)
@@ -618,6 +753,9 @@ Suite *test_suite(void)
     tcase_add_test(life, test_get_rejects_bad_input);
     tcase_add_test(life, test_put_after_teardown);
     tcase_add_test(life, test_unregister_waits_for_running_callbacks);
+    tcase_add_test(life, test_put_from_release);
+    tcase_add_test(life, test_put_from_an_invalidation);
+    tcase_add_test(life, test_put_does_not_wait_for_a_running_callback);
     tcase_add_test(failures, test_second_unregister_warns);
     tcase_add_test(failures, test_blockable_refusal_warns_and_continues);
     tcase_add_test(failures, test_nonblock_start_of_nothing);

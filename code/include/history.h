@@ -1,12 +1,12 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum b7720e1bafab): edit the chapter, not this file. */
-#line 697 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 566d36dd59f5): edit the chapter, not this file. */
+#line 806 "chapters/03-mmu-notifiers.nw"
 #ifndef HMMWB_HISTORY_H
 #define HMMWB_HISTORY_H
 
 /* Designs the kernel tried and left behind, kept to be tested against. */
 #include "hmmwb.h"
 
-#line 621 "chapters/03-mmu-notifiers.nw"
+#line 730 "chapters/03-mmu-notifiers.nw"
 #define TOY_PAGES 4
 
 struct toy_mirror {
@@ -16,7 +16,7 @@ struct toy_mirror {
     int dropped, downgraded;             /* what invalidations did */
     bool knows_events;                   /* the new interface, or the old one */
 };
-#line 704 "chapters/03-mmu-notifiers.nw"
+#line 813 "chapters/03-mmu-notifiers.nw"
 void toy_mirror_init(struct toy_mirror *m, unsigned long base, bool knows_events);
 void toy_mirror_map(struct toy_mirror *m, int i, bool writable);
 #line 1312 "chapters/04-interval-notifiers.nw"
@@ -53,5 +53,5 @@ struct page *make_device_exclusive_before_owner(struct mm_struct *mm,
 bool check_device_exclusive_range(struct mm_struct *mm, unsigned long start,
                                   unsigned long end);
 
-#line 708 "chapters/03-mmu-notifiers.nw"
+#line 817 "chapters/03-mmu-notifiers.nw"
 #endif

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 137059ac7ff8): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum a18eb1bb1ebe): edit the chapter, not this file. */
 #line 2357 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MM_H
 #define HMMWB_MM_H
@@ -177,7 +177,7 @@ struct mm_struct {
     struct vm_area_struct *mmap;         /* first VMA, sorted by address */
     int map_count;                       /* number of VMAs */
     struct mm_struct *sim_prev, *sim_next;   /* list of every live mm */
-#line 105 "chapters/03-mmu-notifiers.nw"
+#line 110 "chapters/03-mmu-notifiers.nw"
     struct mmu_notifier_subscriptions *notifier_subscriptions;
 #line 450 "chapters/02-address-spaces.nw"
 };
@@ -231,7 +231,7 @@ pte_t sim_pte_get(struct mm_struct *mm, unsigned long addr);
 void sim_zap_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 struct page *sim_zero_page(void);
 bool is_zero_pfn(unsigned long pfn);
-#line 111 "chapters/03-mmu-notifiers.nw"
+#line 116 "chapters/03-mmu-notifiers.nw"
 static inline struct mmu_notifier_subscriptions *
 sim_mm_subscriptions(struct mm_struct *mm)
 {

@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 96884e3765d1): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 31b4be9cb138): edit the chapter, not this file. */
 #line 800 "chapters/02-address-spaces.nw"
 #ifndef HMMWB_MMU_NOTIFIER_H
 #define HMMWB_MMU_NOTIFIER_H
@@ -42,7 +42,7 @@ bool mmu_notifier_range_blockable(const struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);
 void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range);
 void mmu_notifier_release(struct mm_struct *mm);
-#line 756 "chapters/03-mmu-notifiers.nw"
+#line 867 "chapters/03-mmu-notifiers.nw"
 #include <pthread.h>
 #line 434 "chapters/04-interval-notifiers.nw"
 #include "interval_tree.h"
@@ -66,12 +66,16 @@ struct mmu_notifier {
     struct mmu_notifier *next;       /* the address space's list of subscribers */
     struct mmu_notifier **pprev;     /* NULL while on no list */
     unsigned int users;              /* references from mmu_notifier_get */
+    struct mmu_notifier *put_next;   /* on the subscriptions' orphaned puts */
 };
-#line 85 "chapters/03-mmu-notifiers.nw"
+#line 87 "chapters/03-mmu-notifiers.nw"
 struct mmu_notifier_subscriptions {
     pthread_rwlock_t list_lock;      /* read: walking the list and running callbacks;
                                         write: changing the list */
-    pthread_mutex_t users_lock;      /* protects every subscriber's users */
+    pthread_mutex_t users_lock;      /* protects every subscriber's users, and: */
+    unsigned long puts_pending;      /* last puts whose free waits for callbacks */
+    pthread_cond_t puts_done;        /* broadcast when one of those frees is done */
+    struct mmu_notifier *puts_orphaned;   /* last puts no thread could free */
     struct mmu_notifier *list;       /* the subscribers */
 #line 420 "chapters/04-interval-notifiers.nw"
     pthread_mutex_t lock;            /* the kernel's spinlock: protects the fields below */
@@ -83,9 +87,9 @@ struct mmu_notifier_subscriptions {
     struct mmu_interval_notifier *deferred_list;   /* inserts and removes held back */
     struct mmu_interval_notifier **linked;   /* every inserted notifier, by address */
     unsigned long linked_cap, linked_n;      /* slots (a power of two, or 0), in use */
-#line 91 "chapters/03-mmu-notifiers.nw"
+#line 96 "chapters/03-mmu-notifiers.nw"
 };
-#line 173 "chapters/03-mmu-notifiers.nw"
+#line 180 "chapters/03-mmu-notifiers.nw"
 static inline void sim_hlist_add_head(struct mmu_notifier *sub, struct mmu_notifier **head)
 {
     sub->next = *head;
@@ -106,7 +110,7 @@ static inline void sim_hlist_del_init(struct mmu_notifier *sub)
     sub->pprev = NULL;
 }
 
-#line 736 "chapters/03-mmu-notifiers.nw"
+#line 845 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm);
@@ -121,6 +125,8 @@ int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range);
 void __mmu_notifier_release(struct mm_struct *mm);
 void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm);
+void mn_subscription_free(struct mmu_notifier *sub);
+void mn_wait_for_puts(struct mm_struct *mm);
 #line 390 "chapters/04-interval-notifiers.nw"
 struct mmu_interval_notifier;
 

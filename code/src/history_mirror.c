@@ -1,9 +1,9 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 56bdd0342c98): edit the chapter, not this file. */
-#line 719 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 7eaf7a46ff0f): edit the chapter, not this file. */
+#line 828 "chapters/03-mmu-notifiers.nw"
 #include <string.h>
 #include "history.h"
 
-#line 636 "chapters/03-mmu-notifiers.nw"
+#line 745 "chapters/03-mmu-notifiers.nw"
 static bool toy_event_keeps_pages(enum mmu_notifier_event event)
 {
     return event == MMU_NOTIFY_PROTECTION_PAGE || event == MMU_NOTIFY_SOFT_DIRTY;
@@ -30,7 +30,7 @@ static int toy_invalidate_start(struct mmu_notifier *sub,
     }
     return 0;
 }
-#line 674 "chapters/03-mmu-notifiers.nw"
+#line 783 "chapters/03-mmu-notifiers.nw"
 static const struct mmu_notifier_ops toy_mirror_ops = {
     .invalidate_range_start = toy_invalidate_start,
 };

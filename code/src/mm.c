@@ -1,4 +1,4 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum 29bb534107dd): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum ef59aa36430b): edit the chapter, not this file. */
 #line 2396 "chapters/02-address-spaces.nw"
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +188,7 @@ void sim_mm_list_release(struct mm_struct **mms, int n)
 static void sim_mm_free(struct mm_struct *mm)
 {
     sim_mm_list_del(mm);
-#line 165 "chapters/03-mmu-notifiers.nw"
+#line 172 "chapters/03-mmu-notifiers.nw"
     __mmu_notifier_subscriptions_destroy(mm);
 #line 666 "chapters/02-address-spaces.nw"
     pthread_rwlock_destroy(&mm->mmap_lock);

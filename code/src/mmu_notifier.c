@@ -1,11 +1,11 @@
-/* Generated from chapters/02-address-spaces.nw by make tangle (sum b1b9132dbbbf): edit the chapter, not this file. */
+/* Generated from chapters/02-address-spaces.nw by make tangle (sum 973884ac488a): edit the chapter, not this file. */
 #line 833 "chapters/02-address-spaces.nw"
 #include "hmmwb.h"
 
-#line 770 "chapters/03-mmu-notifiers.nw"
+#line 881 "chapters/03-mmu-notifiers.nw"
 #include <stdlib.h>
 
-#line 127 "chapters/03-mmu-notifiers.nw"
+#line 132 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
 {
     struct mmu_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
@@ -14,11 +14,12 @@ static struct mmu_notifier_subscriptions *sim_subscriptions_alloc(void)
         return NULL;
     pthread_rwlock_init(&subs->list_lock, NULL);
     pthread_mutex_init(&subs->users_lock, NULL);
+    pthread_cond_init(&subs->puts_done, NULL);
 #line 441 "chapters/04-interval-notifiers.nw"
     pthread_mutex_init(&subs->lock, NULL);
     pthread_cond_init(&subs->wq, NULL);
     subs->invalidate_seq = 2;
-#line 136 "chapters/03-mmu-notifiers.nw"
+#line 142 "chapters/03-mmu-notifiers.nw"
     return subs;
 }
 
@@ -34,13 +35,14 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
     free(subs->linked);
     pthread_cond_destroy(&subs->wq);
     pthread_mutex_destroy(&subs->lock);
-#line 147 "chapters/03-mmu-notifiers.nw"
+#line 153 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_destroy(&subs->list_lock);
     pthread_mutex_destroy(&subs->users_lock);
+    pthread_cond_destroy(&subs->puts_done);
     free(subs);
     mm->notifier_subscriptions = NULL;
 }
-#line 209 "chapters/03-mmu-notifiers.nw"
+#line 216 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
@@ -65,7 +67,7 @@ int __mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
     pthread_rwlock_unlock(&subs->list_lock);
     return 0;
 }
-#line 238 "chapters/03-mmu-notifiers.nw"
+#line 245 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     int ret;
@@ -80,7 +82,7 @@ int mmu_notifier_register(struct mmu_notifier *sub, struct mm_struct *mm)
     mmput(mm);
     return ret;
 }
-#line 268 "chapters/03-mmu-notifiers.nw"
+#line 275 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs;
@@ -100,7 +102,7 @@ void mmu_notifier_unregister(struct mmu_notifier *sub, struct mm_struct *mm)
     sub->mm = NULL;
     mmdrop(mm);
 }
-#line 415 "chapters/03-mmu-notifiers.nw"
+#line 522 "chapters/03-mmu-notifiers.nw"
 int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
@@ -114,15 +116,15 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
         if (ret)
             return ret;
     }
-#line 421 "chapters/03-mmu-notifiers.nw"
+#line 528 "chapters/03-mmu-notifiers.nw"
     ret = mn_hlist_invalidate_range_start(subs, range);
 #line 658 "chapters/04-interval-notifiers.nw"
     if (ret && __atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 423 "chapters/03-mmu-notifiers.nw"
+#line 530 "chapters/03-mmu-notifiers.nw"
     return ret;
 }
-#line 487 "chapters/03-mmu-notifiers.nw"
+#line 594 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(range->mm);
@@ -131,14 +133,14 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
     sim_trace_event("invalidate_range_end");
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_inv_end(subs);
-#line 492 "chapters/03-mmu-notifiers.nw"
+#line 599 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->invalidate_range_end)
             sub->ops->invalidate_range_end(sub, range);
     pthread_rwlock_unlock(&subs->list_lock);
 }
-#line 511 "chapters/03-mmu-notifiers.nw"
+#line 618 "chapters/03-mmu-notifiers.nw"
 int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *range)
 {
     if (SIM_WARN(!range || !range->mm, "no range, or a range of no address space"))
@@ -147,6 +149,87 @@ int mmu_notifier_invalidate_range_start_nonblock(struct mmu_notifier_range *rang
     if (!mm_has_notifiers(range->mm))
         return 0;
     return __mmu_notifier_invalidate_range_start(range);
+}
+#line 411 "chapters/03-mmu-notifiers.nw"
+static void mn_free_unlinked(struct mmu_notifier *sub)
+{
+    struct mm_struct *mm = sub->mm;
+
+    sub->mm = NULL;
+    sub->ops->free_notifier(sub);
+    mmdrop(mm);
+}
+
+static void mn_unlink(struct mmu_notifier_subscriptions *subs, struct mmu_notifier *sub)
+{
+    pthread_rwlock_wrlock(&subs->list_lock);
+    sim_hlist_del_init(sub);
+    pthread_rwlock_unlock(&subs->list_lock);
+}
+
+static void *mn_free_when_quiet(void *arg)
+{
+    struct mmu_notifier *sub = arg;
+    struct mm_struct *mm = sub->mm;
+    struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+
+    mn_unlink(subs, sub);
+    mmgrab(mm);                 /* the free drops the subscription's reference */
+    mn_free_unlinked(sub);
+    pthread_mutex_lock(&subs->users_lock);
+    if (--subs->puts_pending == 0)
+        pthread_cond_broadcast(&subs->puts_done);
+    pthread_mutex_unlock(&subs->users_lock);
+    mmdrop(mm);
+    return NULL;
+}
+
+void mn_subscription_free(struct mmu_notifier *sub)
+{
+    struct mmu_notifier_subscriptions *subs = sub->mm->notifier_subscriptions;
+    pthread_t worker;
+
+    if (pthread_rwlock_trywrlock(&subs->list_lock) == 0) {
+        sim_hlist_del_init(sub);
+        pthread_rwlock_unlock(&subs->list_lock);
+        mn_free_unlinked(sub);
+        return;
+    }
+    pthread_mutex_lock(&subs->users_lock);
+    subs->puts_pending++;
+    pthread_mutex_unlock(&subs->users_lock);
+    if (pthread_create(&worker, NULL, mn_free_when_quiet, sub) == 0) {
+        pthread_detach(worker);
+        return;
+    }
+    pthread_mutex_lock(&subs->users_lock);
+#line 474 "chapters/03-mmu-notifiers.nw"
+    subs->puts_pending--;
+    sub->put_next = subs->puts_orphaned;
+    subs->puts_orphaned = sub;
+    pthread_cond_broadcast(&subs->puts_done);
+#line 464 "chapters/03-mmu-notifiers.nw"
+    pthread_mutex_unlock(&subs->users_lock);
+}
+#line 487 "chapters/03-mmu-notifiers.nw"
+void mn_wait_for_puts(struct mm_struct *mm)
+{
+    struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
+    struct mmu_notifier *orphans;
+
+    pthread_mutex_lock(&subs->users_lock);
+    while (subs->puts_pending)
+        pthread_cond_wait(&subs->puts_done, &subs->users_lock);
+    orphans = subs->puts_orphaned;
+    subs->puts_orphaned = NULL;
+    pthread_mutex_unlock(&subs->users_lock);
+    while (orphans) {
+        struct mmu_notifier *sub = orphans;
+
+        orphans = sub->put_next;
+        mn_unlink(subs, sub);
+        mn_free_unlinked(sub);
+    }
 }
 #line 528 "chapters/04-interval-notifiers.nw"
 static struct mmu_interval_notifier *
@@ -494,7 +577,7 @@ void mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
     if (SIM_WARN(!range || !range->mm, "no range, or a range of no address space"))
         return;
     range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
-#line 408 "chapters/03-mmu-notifiers.nw"
+#line 515 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_start(range);
 #line 769 "chapters/02-address-spaces.nw"
@@ -504,7 +587,7 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
     if (SIM_WARN(!range || !range->mm, "no range, or a range of no address space"))
         return;
-#line 479 "chapters/03-mmu-notifiers.nw"
+#line 586 "chapters/03-mmu-notifiers.nw"
     if (mm_has_notifiers(range->mm))
         __mmu_notifier_invalidate_range_end(range);
 #line 776 "chapters/02-address-spaces.nw"
@@ -513,8 +596,10 @@ void mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 void mmu_notifier_release(struct mm_struct *mm)
 {
     (void)mm;
-#line 540 "chapters/03-mmu-notifiers.nw"
-    if (mm_has_notifiers(mm))
+#line 647 "chapters/03-mmu-notifiers.nw"
+    if (mm_has_notifiers(mm)) {
         __mmu_notifier_release(mm);
+        mn_wait_for_puts(mm);
+    }
 #line 782 "chapters/02-address-spaces.nw"
 }

@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum d8d9337b1de9): edit the chapter, not this file. */
-#line 785 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 31195bd7c63e): edit the chapter, not this file. */
+#line 898 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 449 "chapters/03-mmu-notifiers.nw"
+#line 556 "chapters/03-mmu-notifiers.nw"
 int mn_hlist_invalidate_range_start(struct mmu_notifier_subscriptions *subs,
                                     struct mmu_notifier_range *range)
 {

@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 90d84f588f9e): edit the chapter, not this file. */
-#line 803 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 5420f77b0b3a): edit the chapter, not this file. */
+#line 916 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 548 "chapters/03-mmu-notifiers.nw"
+#line 657 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
@@ -10,7 +10,7 @@ void __mmu_notifier_release(struct mm_struct *mm)
 #line 1000 "chapters/04-interval-notifiers.nw"
     if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
         mn_itree_release(subs, mm);
-#line 553 "chapters/03-mmu-notifiers.nw"
+#line 662 "chapters/03-mmu-notifiers.nw"
     pthread_rwlock_rdlock(&subs->list_lock);
     for (struct mmu_notifier *sub = subs->list; sub; sub = sub->next)
         if (sub->ops->release)

@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 05b93eea7d04): edit the chapter, not this file. */
-#line 793 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum 20e949447102): edit the chapter, not this file. */
+#line 906 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 345 "chapters/03-mmu-notifiers.nw"
+#line 353 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops *ops,
                                                    struct mm_struct *mm)
 {
@@ -19,7 +19,7 @@ static struct mmu_notifier *sim_alloc_and_register(const struct mmu_notifier_ops
     }
     return sub;
 }
-#line 302 "chapters/03-mmu-notifiers.nw"
+#line 310 "chapters/03-mmu-notifiers.nw"
 static struct mmu_notifier *sim_find_get(struct mmu_notifier_subscriptions *subs,
                                          const struct mmu_notifier_ops *ops)
 {
@@ -57,17 +57,15 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
     mmput(mm);
     return sub;
 }
-#line 373 "chapters/03-mmu-notifiers.nw"
+#line 381 "chapters/03-mmu-notifiers.nw"
 void mmu_notifier_put(struct mmu_notifier *sub)
 {
     struct mmu_notifier_subscriptions *subs;
-    struct mm_struct *mm;
     bool last;
 
     if (SIM_WARN(!sub || !sub->mm, "not a registered subscriber"))
         return;
-    mm = sub->mm;
-    subs = mm->notifier_subscriptions;
+    subs = sub->mm->notifier_subscriptions;
     pthread_mutex_lock(&subs->users_lock);
     if (SIM_WARN(sub->users == 0, "put without a reference")) {
         pthread_mutex_unlock(&subs->users_lock);
@@ -75,12 +73,6 @@ void mmu_notifier_put(struct mmu_notifier *sub)
     }
     last = --sub->users == 0;
     pthread_mutex_unlock(&subs->users_lock);
-    if (!last)
-        return;
-    pthread_rwlock_wrlock(&subs->list_lock);
-    sim_hlist_del_init(sub);
-    pthread_rwlock_unlock(&subs->list_lock);
-    sub->mm = NULL;
-    sub->ops->free_notifier(sub);
-    mmdrop(mm);
+    if (last)
+        mn_subscription_free(sub);
 }

@@ -54,9 +54,9 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
     return sub;
 }
 /* Linux frees the last put's subscription from an SRCU callback (call_srcu(), in
- * mm/mmu_notifier.c), after the callbacks in progress.  Here a thread of its own does it:
- * the list's write lock waits for those callbacks, and nothing waits for the thread but
- * mmu_notifier_synchronize(). */
+ * mm/mmu_notifier.c), after the callbacks in progress, and never in the put itself.
+ * Here a thread of its own does it, always: the list's write lock waits for those
+ * callbacks, and nothing waits for the thread but mmu_notifier_synchronize(). */
 static pthread_mutex_t sim_put_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sim_put_done = PTHREAD_COND_INITIALIZER;
 static unsigned long sim_puts_pending;
@@ -101,10 +101,14 @@ void mmu_notifier_put(struct mmu_notifier *sub)
     pthread_mutex_lock(&sim_put_lock);
     sim_puts_pending++;
     pthread_mutex_unlock(&sim_put_lock);
-    if (pthread_create(&worker, NULL, sim_free_later, sub) == 0)
+    if (pthread_create(&worker, NULL, sim_free_later, sub) == 0) {
         pthread_detach(worker);
-    else
-        sim_free_later(sub);     /* no thread to be had: free now, as the book does */
+        return;
+    }
+    pthread_mutex_lock(&sim_put_lock);      /* no thread to be had: the book's way */
+    sim_puts_pending--;
+    pthread_mutex_unlock(&sim_put_lock);
+    mn_subscription_free(sub);
 }
 
 void mmu_notifier_synchronize(void)

@@ -23,6 +23,7 @@ struct counted {
 
 static atomic_int n_allocs, n_frees, n_starts, order_ok;
 static struct counted *last_counted;
+static pthread_t freed_by;             /* the thread that ran the last free */
 
 static struct mmu_notifier *counted_alloc(struct mm_struct *mm)
 {
@@ -45,6 +46,7 @@ static void counted_free(struct mmu_notifier *sub)
     struct counted *c = (struct counted *)sub;
 
     atomic_store(c->start_done_before_free, !atomic_load(&c->in_start));
+    freed_by = pthread_self();
     atomic_fetch_add(c->frees, 1);
     free(c);
 }
@@ -157,6 +159,23 @@ START_TEST(put_outside_callbacks_frees_after_synchronize)
 }
 END_TEST
 
+/* Like Linux's, whose frees run from an SRCU callback: even with no callback running, the
+ * put does not free the subscription itself; another thread does. */
+START_TEST(the_free_never_runs_in_the_caller)
+{
+    struct mm_struct *mm = sim_mm_create();
+    struct counted *c;
+
+    reset_counts();
+    c = get_counted(mm);
+    mmu_notifier_put(&c->mn);
+    mmu_notifier_synchronize();
+    ck_assert_int_eq(atomic_load(&n_frees), 1);
+    ck_assert(!pthread_equal(freed_by, pthread_self()));
+    mmput(mm);
+}
+END_TEST
+
 /* Two users: the first put frees nothing, the second frees once. */
 START_TEST(a_put_that_is_not_the_last_frees_nothing)
 {
@@ -249,6 +268,7 @@ Suite *test_suite(void)
     tcase_add_test(tc, put_from_release_returns);
     tcase_add_test(tc, put_from_an_invalidation_returns);
     tcase_add_test(tc, put_outside_callbacks_frees_after_synchronize);
+    tcase_add_test(tc, the_free_never_runs_in_the_caller);
     tcase_add_test(tc, a_put_that_is_not_the_last_frees_nothing);
     tcase_add_test(tc, put_does_not_wait_for_callbacks);
     tcase_add_test(tc, get_after_the_last_put_makes_a_new_one);

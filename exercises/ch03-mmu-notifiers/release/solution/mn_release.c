@@ -1,8 +1,8 @@
-/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum e7e9d26eae08): edit the chapter, not this file. */
-#line 803 "chapters/03-mmu-notifiers.nw"
+/* Generated from chapters/03-mmu-notifiers.nw by make tangle (sum def8f9ab4076): edit the chapter, not this file. */
+#line 916 "chapters/03-mmu-notifiers.nw"
 #include "hmmwb.h"
 
-#line 548 "chapters/03-mmu-notifiers.nw"
+#line 657 "chapters/03-mmu-notifiers.nw"
 void __mmu_notifier_release(struct mm_struct *mm)
 {
     struct mmu_notifier_subscriptions *subs = sim_mm_subscriptions(mm);
