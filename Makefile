@@ -120,7 +120,8 @@ FILL_IN_FILES = $(shell grep -L '^kind *= *extension' exercises/ch*/*/exercise.c
 ANSWER_FILES := $(if $(wildcard reference),$(FILL_IN_FILES))
 TANGLE := $(PYTHON) tools/tangle.py $(foreach f,$(ANSWER_FILES),--exclude $(f))
 TANGLE_DEPS := $(CHAPTERS) tools/tangle.py tools/solutions.sh \
-               $(wildcard exercises/ch*/*/exercise.conf exercises/ch*/*/solution/*.patch)
+               $(wildcard exercises/ch*/*/exercise.conf exercises/ch*/*/solution/*.patch \
+                          exercises/ch*/*/starter/*)
 # code/ files are inputs too: a file edited by hand is caught by the tangler.
 build/code.stamp: $(TANGLE_DEPS) $(wildcard code/src/*.c code/include/*.h)
 	@mkdir -p build

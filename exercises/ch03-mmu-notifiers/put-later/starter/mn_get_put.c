@@ -12,6 +12,6 @@ struct mmu_notifier *mmu_notifier_get(const struct mmu_notifier_ops *ops,
 
 void mmu_notifier_put(struct mmu_notifier *sub)
 {
-    /* Drop a reference; the last one unlinks and frees the subscription. */
+    /* Drop a reference; the last one hands the subscription to mn_subscription_free(). */
     (void)sub;
 }
