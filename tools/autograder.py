@@ -39,7 +39,7 @@ SETUP_SH = """#!/usr/bin/env bash
 # the grader needs (if it is not there yet), then build the assignment's chapter libraries.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-for c in make gcc nm python3 notangle pkg-config bwrap; do
+for c in make gcc readelf objdump python3 notangle pkg-config bwrap; do
     if ! command -v "$c" >/dev/null; then
         apt-get update -q
         apt-get install -y --no-install-recommends make gcc libc6-dev binutils python3 \\
