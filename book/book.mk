@@ -38,7 +38,7 @@ BOOK_SRC := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BOOK_ROOT := $(patsubst %/,%,$(dir $(BOOK_SRC)))
 
 NOWEB_LIB ?= /usr/lib/noweb
-PYTHON ?= python3
+PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
 PANDOC ?= pandoc
 CHAPTERS ?= $(sort $(wildcard chapters/*.nw))
 BOOK_CHAPTERS ?= $(CHAPTERS)

@@ -34,7 +34,7 @@ prefix_tree() {     # tangle chapters 00..$1 once, print the tree's path
                 chapters+=("$c")
             fi
         done
-        python3 tools/tangle.py "$out" "${chapters[@]}" >&2
+        "${PYTHON:-python3}" tools/tangle.py "$out" "${chapters[@]}" >&2
     fi
     echo "$out"
 }
