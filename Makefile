@@ -55,6 +55,13 @@ ifndef JOBS
 JOBS := $(shell nproc 2>/dev/null || echo 2)
 endif
 export JOBS
+# Test programs are linked with gold where the toolchain has it (Debian's binutils does):
+# it links them in half the time of the default linker, and a check links hundreds.
+ifndef LINK_FLAGS
+LINK_FLAGS := $(shell $(CC) -fuse-ld=gold -Wl,--version 2>/dev/null | grep -q '^GNU gold' \
+                && echo -fuse-ld=gold)
+endif
+export LINK_FLAGS
 CHECK_LIBS ?= $(eval CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck))$(CHECK_LIBS)
 CHECK_CFLAGS ?= $(eval CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null))$(CHECK_CFLAGS)
 SUBMAKE = $(MAKE) -s CHECK_LIBS="$(CHECK_LIBS)" CHECK_CFLAGS="$(CHECK_CFLAGS)"
@@ -210,7 +217,8 @@ build/ch$(1)/tobj/test-%.o: tests/%.c $$(TEST_HEADERS) $$(PFX_HDRS_$(1))
 
 build/ch$(1)/tests/%: build/ch$(1)/tobj/test-%.o $$(PFX_SUPPORT_$(1)) build/ch$(1)/libhmmwb.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(TEST_CFLAGS) -pthread $$< $$(PFX_SUPPORT_$(1)) build/ch$(1)/libhmmwb.a $$(CHECK_LIBS) -o $$@
+	$$(CC) $$(TEST_CFLAGS) $$(LINK_FLAGS) -pthread $$< $$(PFX_SUPPORT_$(1)) build/ch$(1)/libhmmwb.a \
+	    $$(CHECK_LIBS) -o $$@
 endef
 $(foreach n,$(CODE_NUMS),$(eval $(call prefix_rules,$(n))))
 
