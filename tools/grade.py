@@ -282,7 +282,8 @@ def build(ex, src_dir, work):
     # An extension exercise may ask for functions the book does not have (`defines`),
     # and allow calls the book's file does not make (`calls`, below).
     reference_defs = reference_defs | set(ex.conf.get("defines", "").split())
-    reference_calls = policy.undefined_symbols(replaced) | set(ex.conf.get("calls", "").split())
+    reference_calls = (policy.undefined_symbols(replaced) |
+                       set(ex.conf.get("calls", "").split()))
     for name in ex.files:
         stem = Path(name).stem
         deps = (work / "out" / f"{stem}.d").read_text(errors="replace")
@@ -333,7 +334,8 @@ def compile_script(ex):
 
 def link_script(ex, work):
     """The test program: the suite, the prefix minus the replaced file, the submission."""
-    link = ([CC] + CFLAGS + list(link_flags()) + sorted(f"/grade/link/{o.name}" for o in (work / "link").iterdir()) +
+    objs = sorted(f"/grade/link/{o.name}" for o in (work / "link").iterdir())
+    link = ([CC] + CFLAGS + list(link_flags()) + objs +
             [f"/grade/out/{Path(n).stem}.o" for n in ex.files] + list(check_flags()) +
             ["-o", "/grade/out/tests"])
     return " ".join(quote(a) for a in link)
